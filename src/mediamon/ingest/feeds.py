@@ -40,7 +40,7 @@ def _entry_fields(e: Any) -> dict[str, Any]:
     tags = [t.get("term") for t in e.get("tags", []) if t.get("term")]
     if tags:
         fields["tags"] = tags
-    return {k: v for k, v in fields.items() if v is not None}
+    return {k: v for k, v in fields.items() if v is not None and v != ""}
 
 
 def iter_feed_entries(name: str, data: bytes) -> Iterator[RawRecord | Reject]:

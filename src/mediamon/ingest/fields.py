@@ -91,6 +91,9 @@ def build_article(rec: RawRecord, config: IngestConfig) -> Article | Reject:
 
     text_key, text_v = _pick(f, ALIASES["text"])
     if text_key is None:
+        present = [k for k in f if k.lower() in {a.lower() for a in ALIASES["text"]}]
+        if present:
+            return reject("empty_text", "text is empty", present[0])
         return reject("missing_text", "no text (looked for text, body, content, description)", "text")
     if not isinstance(text_v, str):
         return reject("bad_type", f"text must be a string, got {type(text_v).__name__}", text_key)

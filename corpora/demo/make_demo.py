@@ -1,0 +1,131 @@
+"""Generate the demo feed from the held-out demo pool of the seed corpus.
+
+    python corpora/demo/make_demo.py
+
+Every article is one passage of ``corpora/framing/demo_pool.jsonl`` (never in the training
+split), dated inside a quarter from 2014Q1 to 2026Q3 so that the *true* stance mix follows a
+documented path: a Russian-orbit-leaning period after 2014, a gradual balance, and a
+multi-vector shift after 2022.  All text is synthetic (written for the project).
+
+Writes ``feed.jsonl`` and ``feed.rss`` (the same articles), ``truth.jsonl`` (id → stance),
+and ``truth_quarterly.csv`` (target and realised shares and framing index per quarter).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+HERE = Path(__file__).resolve().parent
+POOL = HERE.parent / "framing" / "demo_pool.jsonl"
+STANCES = ("multi_vector", "russian_orbit", "neutral", "off_topic")
+
+
+def target_mix(q_index: float) -> dict[str, float]:
+    """Shares over all articles for quarter ``q_index`` years since 2014.0."""
+    year = 2014 + q_index
+    if year < 2016:
+        mv, ro = 0.22, 0.46
+    elif year < 2022:
+        t = (year - 2016) / 6
+        mv, ro = 0.22 + 0.10 * t, 0.46 - 0.10 * t
+    elif year < 2023:
+        t = year - 2022
+        mv, ro = 0.32 + 0.18 * t, 0.36 - 0.14 * t
+    else:
+        mv, ro = 0.50, 0.22
+    off = 0.16
+    neu = 1.0 - off - mv - ro
+    return {"multi_vector": mv, "russian_orbit": ro, "neutral": neu, "off_topic": off}
+
+
+def quarters() -> list[tuple[int, int]]:
+    return [(y, q) for y in range(2014, 2027) for q in range(1, 5) if (y, q) <= (2026, 3)]
+
+
+def main() -> int:
+    rng = random.Random(2014)
+    pool = [json.loads(line) for line in POOL.open(encoding="utf-8") if line.strip()]
+    by_stance: dict[str, list[dict]] = {s: [r for r in pool if r["stance"] == s] for s in STANCES}
+    for s in STANCES:
+        rng.shuffle(by_stance[s])
+    qs = quarters()
+    per_q = len(pool) // len(qs)
+    # Quotas per quarter from the target mix, largest-remainder rounding, then capped by supply.
+    articles: list[dict] = []
+    truth_rows = []
+    for qi, (y, q) in enumerate(qs):
+        mix = target_mix(qi / 4)
+        raw = {s: mix[s] * per_q for s in STANCES}
+        quota = {s: int(raw[s]) for s in STANCES}
+        for s in sorted(STANCES, key=lambda s: raw[s] - quota[s], reverse=True)[: per_q - sum(quota.values())]:
+            quota[s] += 1
+        start = datetime(y, 3 * (q - 1) + 1, 1, tzinfo=UTC)
+        end = datetime(y + (q == 4), (3 * q) % 12 + 1, 1, tzinfo=UTC)
+        picked: list[dict] = []
+        for s in STANCES:
+            # prefer passages written for a nearby year
+            cands = sorted(by_stance[s], key=lambda r: (abs(r["year"] - y), rng.random()))[: quota[s]]
+            for r in cands:
+                by_stance[s].remove(r)
+            picked.extend(cands)
+        rng.shuffle(picked)
+        for r in picked:
+            ts = start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
+            articles.append({"r": r, "ts": ts, "quarter": f"{y}Q{q}"})
+        c = Counter(r["stance"] for r in picked)
+        rel = c["multi_vector"] + c["russian_orbit"] + c["neutral"]
+        mv, ro = c["multi_vector"], c["russian_orbit"]
+        truth_rows.append({
+            "quarter": f"{y}Q{q}", "period": start.date().isoformat(), "n_articles": len(picked), "n_relevant": rel,
+            **{f"target_{s}": round(mix[s], 4) for s in STANCES},
+            **{f"true_share_{s}": round(c[s] / rel, 4) if rel else "" for s in STANCES[:3]},
+            "true_framing_index": round((mv - ro) / (mv + ro), 4) if mv + ro else "",
+        })
+    articles.sort(key=lambda a: a["ts"])
+    feed, truth = [], []
+    for a in articles:
+        r = a["r"]
+        feed.append({
+            "id": f"demo-{r['id']}",
+            "title": r["title"],
+            "text": r["text"],
+            "published_at": a["ts"].isoformat().replace("+00:00", "Z"),
+            "source": r["source"],
+            "url": f"https://demo.mediamon.invalid/{r['lang']}/{r['id']}",
+            "synthetic": True,
+        })
+        truth.append({"id": f"demo-{r['id']}", "stance": r["stance"], "topics": r["topics"], "lang": r["lang"], "quarter": a["quarter"]})
+    (HERE / "feed.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in feed), encoding="utf-8")
+    (HERE / "truth.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in truth), encoding="utf-8")
+    items = "".join(
+        f"<item><guid isPermaLink=\"false\">{escape(x['id'])}</guid><title>{escape(x['title'])}</title>"
+        f"<link>{escape(x['url'])}</link><pubDate>{format_datetime(datetime.fromisoformat(x['published_at'].replace('Z', '+00:00')))}</pubDate>"
+        f"<source url=\"https://demo.mediamon.invalid/\">{escape(x['source'])}</source>"
+        f"<description>{escape(x['text'])}</description></item>\n"
+        for x in feed
+    )
+    (HERE / "feed.rss").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>mediamon demo feed (synthetic)</title>'
+        "<link>https://demo.mediamon.invalid/</link><description>Synthetic articles written for the mediamon project</description>\n"
+        + items + "</channel></rss>\n",
+        encoding="utf-8",
+    )
+    with (HERE / "truth_quarterly.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(truth_rows[0]))
+        w.writeheader()
+        w.writerows(truth_rows)
+    print(f"{len(feed)} articles in {len(qs)} quarters ({per_q} per quarter) from a pool of {len(pool)}; "
+          f"left unused: {sum(len(v) for v in by_stance.values())}")
+    print("languages:", dict(Counter(t["lang"] for t in truth)), "stances:", dict(Counter(t["stance"] for t in truth)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

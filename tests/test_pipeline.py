@@ -1,0 +1,57 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from mediamon.errors import NothingProcessedError, UsageError
+from mediamon.framing import load_model
+from mediamon.pipeline import SCORED_COLUMNS, run_score, score_articles
+from mediamon.records import STANCES, Article
+
+
+def test_pipeline_score_keeps_order_and_contract(tiny_model_dir: Path) -> None:
+    m = load_model(tiny_model_dir)
+    arts = [Article(id=f"i{i}", text=t) for i, t in enumerate(["Kazakhstan and China.", "Қазақстан мен Ресей.", "Марафон."] * 5)]
+    out = list(score_articles(arts, m, batch_size=4))
+    assert [s.article.id for s in out] == [a.id for a in arts]
+    row = out[0].to_row()
+    assert list(row) == SCORED_COLUMNS
+    assert abs(sum(row[f"p_{s}"] for s in STANCES) - 1) < 1e-4
+    assert row["stance"] in STANCES and row["model"] == m.full_name
+
+
+def test_pipeline_run_score_writes_rows_and_rejects(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path) -> None:
+    m = load_model(tiny_model_dir)
+    out = tmp_path / "o.jsonl"
+    s = run_score([fixtures_dir / "feeds" / "mixed.jsonl"], out, model=m)
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(rows) == s.n_scored == 4 and s.n_rejected == 3 and s.exit_code == 1
+    rej = [json.loads(x) for x in s.rejects_path.read_text().splitlines()]
+    assert {r["code"] for r in rej} == {"empty_text", "bad_json", "not_object"}
+    with pytest.raises(UsageError, match="exists"):
+        run_score([fixtures_dir / "feeds" / "mixed.jsonl"], out, model=m)
+
+
+def test_pipeline_duplicate_ids_rejected_once(tiny_model_dir: Path, tmp_path: Path) -> None:
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"id": "1", "text": "a b c"}\n{"id": "1", "text": "d e f"}\n')
+    s = run_score([p], tmp_path / "o.csv", model=load_model(tiny_model_dir))
+    assert s.n_scored == 1 and s.reject_codes == {"duplicate_id": 1}
+    assert (tmp_path / "o.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_pipeline_nothing_processed(tiny_model_dir: Path, tmp_path: Path) -> None:
+    p = tmp_path / "bad.jsonl"
+    p.write_text("nope\n")
+    with pytest.raises(NothingProcessedError):
+        run_score([p], tmp_path / "o.jsonl", model=load_model(tiny_model_dir))
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_pipeline_parquet_output(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "o.parquet"
+    run_score([fixtures_dir / "feeds" / "dump.csv"], out, model=load_model(tiny_model_dir))
+    t = pq.read_table(out)
+    assert t.num_rows == 2 and t.column_names == SCORED_COLUMNS
