@@ -125,6 +125,7 @@ def train(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     rejects: Annotated[Path | None, typer.Option(help="Write rejected records here (JSONL).")] = None,
+    validation: Annotated[list[str] | None, typer.Option(help="Held-out labelled file for fine-tuning selection and calibration.")] = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -154,12 +155,15 @@ def train(
     if not exs:
         raise UsageError("no labelled example could be read")
     say = (lambda m: None) if quiet else (lambda m: typer.echo(m, err=True))
-    model = train_model(exs, cfg.train, progress=say)
+    val = None
+    if validation:
+        val = [v for v in iter_examples(validation, config=cfg.ingest) if isinstance(v, Example)]
+    model = train_model(exs, cfg.train, validation=val, progress=say)
     model.save(output)
     v = model.meta_["validation"]["metrics"]
     typer.echo(
         f"trained {model.full_name} ({model.kind}) on {len(exs)} examples -> {output}\n"
-        f"out-of-fold on the training data (not real-world quality): stance macro-F1 {v['stance']['macro_f1']:.3f}, "
+        f"validation ({model.meta_['validation']['method']}; synthetic, not real-world quality): stance macro-F1 {v['stance']['macro_f1']:.3f}, "
         f"topic micro-F1 {v['topics']['micro_f1']:.3f}; temperature {model.temperature_:.2f}"
     )
     if rej:

@@ -83,6 +83,13 @@ class TrainConfig(_Section):
     encoder: str = "multilingual-e5-small"
     max_length: int = Field(default=512, ge=16)
     input_mode: Literal["full", "title_lead"] = "full"
+    long_text: Literal["windows", "truncate"] = "windows"
+    finetune_epochs: int = Field(default=0, ge=0)
+    finetune_lr: float = Field(default=1e-3, gt=0.0)
+    finetune_batch_size: int = Field(default=16, ge=1)
+    finetune_max_length: int = Field(default=256, ge=16)
+    lora_r: int = Field(default=8, ge=1)
+    validation_share: float = Field(default=0.15, gt=0.0, lt=0.5)
 
 
 class Config(_Section):

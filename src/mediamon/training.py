@@ -44,7 +44,8 @@ def make_model(config: TrainConfig) -> FramingModel:
 
         return E5FramingModel(
             name=config.name, version=config.version, C=config.C, class_weight=config.class_weight,
-            encoder=config.encoder, max_length=config.max_length, input_mode=config.input_mode, seed=config.seed,
+            encoder=config.encoder, max_length=config.max_length, input_mode=config.input_mode,
+            long_text=config.long_text, seed=config.seed,
         )
     raise UsageError(f"unknown model kind {config.kind!r}")
 
@@ -117,13 +118,20 @@ def train(
     examples: Iterable[Example],
     config: TrainConfig | None = None,
     *,
+    validation: Iterable[Example] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FramingModel:
-    """Fit a framing model with out-of-fold calibration, thresholds and validation statistics.
+    """Fit a framing model with calibration, thresholds and validation statistics.
+
+    Frozen models are calibrated on out-of-fold predictions (k-fold cross-validation on the
+    training data).  A fine-tuned encoder has seen every training passage, so its
+    calibration uses held-out validation data instead (``validation``, or a stratified
+    ``validation_share`` of the examples).
 
     Args:
         examples: Labelled examples (their ``lang`` is kept for per-language figures).
         config: Training settings; defaults to ``TrainConfig()``.
+        validation: Held-out examples for fine-tuning selection and calibration.
         progress: Called with short status lines.
 
     Raises:
@@ -131,6 +139,8 @@ def train(
     """
     cfg = config or TrainConfig()
     say = progress or (lambda _m: None)
+    if cfg.kind == "e5" and cfg.finetune_epochs > 0:
+        return _train_finetuned(list(examples), cfg, list(validation) if validation is not None else None, say)
     exs = list(examples)
     if len(exs) < 20:
         raise UsageError(f"need at least 20 labelled examples to train, got {len(exs)}")
@@ -174,5 +184,77 @@ def train(
             "stance": validation_stats(y, p_cal),
             "metrics": oof,
         },
+    }
+    return model
+
+
+def _calibrate_on(model: FramingModel, exs: Sequence[Example], method: str) -> dict[str, Any]:
+    """Set temperature and thresholds from held-out examples; return the validation block."""
+    texts = [e.article.full_text for e in exs]
+    y, Y = encode_labels([e.stance for e in exs], [e.topics for e in exs])
+    logp, tp = model._raw_scores(texts)
+    model.temperature_ = fit_temperature(logp, y)
+    model.thresholds_ = choose_thresholds(tp, Y)
+    p_cal = _softmax(logp / model.temperature_)
+    return {
+        "method": method,
+        "ece_uncalibrated": expected_calibration_error(_softmax(logp), y),
+        "ece_calibrated": expected_calibration_error(p_cal, y),
+        "stance": validation_stats(y, p_cal),
+        "metrics": compute_metrics(y, p_cal, Y, tp, thresholds=model.thresholds_, langs=[e.lang or "und" for e in exs]),
+    }
+
+
+def _train_finetuned(
+    exs: list[Example], cfg: TrainConfig, val: list[Example] | None, say: Callable[[str], None]
+) -> FramingModel:
+    from .framing.e5 import E5FramingModel
+    from .framing.finetune import apply_lora, finetune_lora
+
+    if val is None:
+        from sklearn.model_selection import train_test_split
+
+        strata = [f"{e.lang}/{e.stance}" for e in exs]
+        tr_idx, va_idx = train_test_split(
+            np.arange(len(exs)), test_size=cfg.validation_share, random_state=cfg.seed, stratify=strata
+        )
+        val = [exs[i] for i in va_idx]
+        exs = [exs[i] for i in tr_idx]
+        method = f"held-out {cfg.validation_share:.0%} of the training data (stratified by language and stance)"
+    else:
+        method = "the validation file given to train"
+    if len(exs) < 20 or len(val) < 8:
+        raise UsageError(f"fine-tuning needs >= 20 training and >= 8 validation examples, got {len(exs)} / {len(val)}")
+    model = make_model(cfg)
+    assert isinstance(model, E5FramingModel)
+    texts = [e.article.full_text for e in exs]
+    y, Y = encode_labels([e.stance for e in exs], [e.topics for e in exs])
+    vy, _ = encode_labels([e.stance for e in val], [e.topics for e in val])
+    say(f"fine-tuning LoRA adapters on {len(exs)} examples, selecting on {len(val)}")
+    weights, lcfg, history = finetune_lora(
+        model.embedder, texts, y, Y, val_texts=[e.article.full_text for e in val], val_stance=vy,
+        epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, batch_size=cfg.finetune_batch_size,
+        max_length=cfg.finetune_max_length, r=cfg.lora_r, seed=cfg.seed, progress=say,
+    )
+    apply_lora(model.embedder.model, lcfg, weights)  # best epoch's adapters
+    model.embedder.model.eval()
+    model.lora_, model.lora_config_ = weights, lcfg
+    model._cache.clear()
+    say("fitting heads on the fine-tuned embeddings")
+    model._fit(texts, y, Y)
+    validation = _calibrate_on(model, val, method)
+    counts = np.bincount(y, minlength=len(STANCES))
+    model.meta_ = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "train": {
+            "n_examples": len(exs),
+            "n_validation": len(val),
+            "data_sha256": data_hash(exs),
+            "validation_sha256": data_hash(val),
+            "stance_counts": dict(zip(STANCES, counts.tolist(), strict=True)),
+            "config": cfg.model_dump(mode="json"),
+            "finetune_history": history,
+        },
+        "validation": validation,
     }
     return model
