@@ -4,8 +4,8 @@
 
 Reads ``src/*.jsonl`` (written for the project, all synthetic), removes near-duplicates
 (MinHash Jaccard over word 3-shingles > 0.6, and with ``--e5`` multilingual-e5 cosine > 0.95),
-assigns every passage a fixed split by a hash of its id (train 70% / validation 10% /
-demo 20%, the demo share never used for training), and writes:
+assigns every passage a fixed split by a hash of its id (train 68% / validation 8% /
+demo 24%, the demo share never used for training), and writes:
 
 * ``train.jsonl``, ``validation.jsonl``, ``demo_pool.jsonl`` — labelled passages
   (article fields + ``stance``, ``topics``, ``lang`` and provenance fields);
@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = (("train", 0.70), ("validation", 0.80), ("demo", 1.00))
+SPLITS = (("train", 0.68), ("validation", 0.76), ("demo", 1.00))
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -94,6 +94,54 @@ def dup_5gram_share(rows: list[dict]) -> float:
     total = sum(len(g) for g in per)
     dup = sum(1 for g in per for x in g if df[x] > 1)
     return dup / max(total, 1)
+
+
+def _table(title: str, rows: dict[str, dict], cols: list[str], key: str) -> str:
+    lines = [f"**{title}**", "", "| | " + " | ".join(cols) + " | total |", "|---" * (len(cols) + 2) + "|"]
+    for name, block in rows.items():
+        vals = [block[key].get(c, 0) for c in cols]
+        lines.append(f"| {name} | " + " | ".join(str(v) for v in vals) + f" | {sum(vals) if key != 'topics' else block['n']} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_datasheet_stats(stats: dict) -> None:
+    """Rewrite the generated statistics section of DATASHEET.md."""
+    ds = HERE / "DATASHEET.md"
+    text = ds.read_text(encoding="utf-8")
+    a, b = "<!-- stats:begin -->", "<!-- stats:end -->"
+    if a not in text or b not in text:
+        return
+    langs = ["ru", "kk", "en"]
+    st = ["multi_vector", "russian_orbit", "neutral", "off_topic"]
+    tp = ["diplomacy", "security", "energy", "mining", "trade", "investment", "transport", "culture"]
+    blocks = {"all": stats["all"], **stats["splits"], "seed300": stats["seed300"]}
+    per_lang = {}
+    for lang in langs:
+        per_lang[lang] = {"n": stats["all"]["lang"].get(lang, 0),
+                          "stance": {s: stats["all"]["lang_stance"].get(f"{lang}/{s}", 0) for s in st}}
+    n = stats["all"]["n"]
+    body = [
+        f"- passages written: {stats['written']}; kept after near-duplicate removal: {stats['kept']} "
+        f"(MinHash pairs > 0.6: {stats['minhash_pairs_over_0.6']}; e5 cosine pairs > 0.95: {stats['e5_pairs_over_0.95']}; "
+        f"highest e5 cosine left: {stats['e5_max_cosine_after']})",
+        f"- share of word 5-grams occurring in more than one passage: {stats['duplicate_5gram_share']:.2%}",
+        f"- passages with more than one topic: {stats['all']['multi_topic']} of {n}",
+        f"- stance shares overall: " + ", ".join(f"{s} {stats['all']['stance'].get(s, 0) / n:.1%}" for s in st),
+        "",
+        _table("Stance by language (all splits)", per_lang, st, "stance"),
+        _table("Stance by split", blocks, st, "stance"),
+        _table("Language by split", blocks, langs, "lang"),
+        _table("Topics by split (passages carrying the topic; total = passages)", blocks, tp, "topics"),
+        "**Scripts:** " + ", ".join(f"{k} {v}" for k, v in sorted(stats["all"]["script"].items())),
+        "",
+        "**Genres:** " + ", ".join(f"{k} {v}" for k, v in sorted(stats["all"]["genre"].items(), key=lambda kv: -kv[1])),
+        "",
+        "**Hard cases:** " + ", ".join(f"{k} {v}" for k, v in sorted(stats["all"]["hard_case"].items(), key=lambda kv: -kv[1])),
+        "",
+        "**Years:** " + ", ".join(f"{k}: {v}" for k, v in stats["all"]["year"].items()),
+    ]
+    new = text[: text.index(a) + len(a)] + "\n" + "\n".join(body) + "\n" + text[text.index(b):]
+    ds.write_text(new, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed300": counts(seed),
     }
     (HERE / "stats.json").write_text(json.dumps(stats, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_datasheet_stats(stats)
     print(json.dumps({k: stats[k] for k in ("written", "kept", "duplicate_5gram_share", "minhash_pairs_over_0.6", "e5_pairs_over_0.95")}))
     print("splits:", {k: len(v) for k, v in out.items()}, "seed300:", len(seed))
     return 0

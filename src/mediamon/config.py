@@ -60,7 +60,8 @@ class TrendsConfig(_Section):
     period: Literal["day", "week", "month", "quarter", "year"] = "month"
     timezone: str = "Asia/Almaty"
     by: list[Literal["lang", "source", "topic"]] = Field(default_factory=list)
-    estimator: Literal["cc", "pcc", "acc", "pacc"] = "pcc"
+    # pacc: chosen by benchmarks/trend_fidelity.py (see benchmarks/RESULTS.md, "Trend fidelity")
+    estimator: Literal["cc", "pcc", "acc", "pacc"] = "pacc"
     level: float = Field(default=0.9, gt=0.0, lt=1.0)
     bootstrap: int = Field(default=500, ge=50)
     seed: int = 0
@@ -70,7 +71,7 @@ class TrendsConfig(_Section):
 
 
 class TrainConfig(_Section):
-    kind: Literal["tfidf", "e5"] = "tfidf"
+    kind: Literal["tfidf", "e5", "static"] = "tfidf"
     seed: int = 0
     name: str = "mediamon-framing"
     version: str = "0.1.0"
@@ -89,6 +90,7 @@ class TrainConfig(_Section):
     finetune_batch_size: int = Field(default=16, ge=1)
     finetune_max_length: int = Field(default=256, ge=16)
     lora_r: int = Field(default=8, ge=1)
+    finetune_layers: int = Field(default=4, ge=1)
     validation_share: float = Field(default=0.15, gt=0.0, lt=0.5)
 
 

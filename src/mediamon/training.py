@@ -47,6 +47,13 @@ def make_model(config: TrainConfig) -> FramingModel:
             encoder=config.encoder, max_length=config.max_length, input_mode=config.input_mode,
             long_text=config.long_text, seed=config.seed,
         )
+    if config.kind == "static":
+        from .framing.static import StaticFramingModel
+
+        return StaticFramingModel(
+            name=config.name, version=config.version, C=config.C, class_weight=config.class_weight,
+            encoder=config.encoder, seed=config.seed,
+        )
     raise UsageError(f"unknown model kind {config.kind!r}")
 
 
@@ -214,7 +221,13 @@ def _train_finetuned(
     if val is None:
         from sklearn.model_selection import train_test_split
 
-        strata = [f"{e.lang}/{e.stance}" for e in exs]
+        from collections import Counter
+
+        strata: list[str] | None = [f"{e.lang}/{e.stance}" for e in exs]
+        if min(Counter(strata).values()) < 2:
+            strata = [e.stance for e in exs]
+            if min(Counter(strata).values()) < 2:
+                strata = None
         tr_idx, va_idx = train_test_split(
             np.arange(len(exs)), test_size=cfg.validation_share, random_state=cfg.seed, stratify=strata
         )
@@ -223,8 +236,8 @@ def _train_finetuned(
         method = f"held-out {cfg.validation_share:.0%} of the training data (stratified by language and stance)"
     else:
         method = "the validation file given to train"
-    if len(exs) < 20 or len(val) < 8:
-        raise UsageError(f"fine-tuning needs >= 20 training and >= 8 validation examples, got {len(exs)} / {len(val)}")
+    if len(exs) < 10 or len(val) < 4:
+        raise UsageError(f"fine-tuning needs >= 10 training and >= 4 validation examples, got {len(exs)} / {len(val)}")
     model = make_model(cfg)
     assert isinstance(model, E5FramingModel)
     texts = [e.article.full_text for e in exs]
@@ -234,7 +247,8 @@ def _train_finetuned(
     weights, lcfg, history = finetune_lora(
         model.embedder, texts, y, Y, val_texts=[e.article.full_text for e in val], val_stance=vy,
         epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, batch_size=cfg.finetune_batch_size,
-        max_length=cfg.finetune_max_length, r=cfg.lora_r, seed=cfg.seed, progress=say,
+        max_length=cfg.finetune_max_length, r=cfg.lora_r, train_layers=cfg.finetune_layers, seed=cfg.seed,
+        progress=say,
     )
     apply_lora(model.embedder.model, lcfg, weights)  # best epoch's adapters
     model.embedder.model.eval()

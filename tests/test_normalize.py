@@ -1,0 +1,78 @@
+"""Tests for mediamon.normalize (handmade examples only)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from mediamon.normalize import fix_kazakh_lookalikes, normalize_text
+
+
+def test_normalize_empty() -> None:
+    assert normalize_text("") == ""
+    assert normalize_text("   \t \n ") == ""
+
+
+def test_normalize_nfc() -> None:
+    decomposed = unicodedata.normalize("NFD", "Ёлка й")
+    assert decomposed != "Ёлка й"
+    assert normalize_text(decomposed) == "Ёлка й"
+
+
+def test_normalize_entities() -> None:
+    assert normalize_text("Tom &amp; Jerry") == "Tom & Jerry"
+    assert normalize_text("it&#39;s &quot;ok&quot;") == 'it\'s "ok"'
+    assert normalize_text("&#x41;BC") == "ABC"
+    # doubly escaped, as seen in feeds
+    assert normalize_text("&amp;quot;x&amp;quot;") == '"x"'
+    # a bare ampersand is left alone
+    assert normalize_text("R&D") == "R&D"
+
+
+def test_normalize_controls_and_whitespace() -> None:
+    assert normalize_text("a\x00b\x07c") == "abc"
+    assert normalize_text("soft\u00adhyphen zero\u200bwidth") == "softhyphen zerowidth"
+    assert normalize_text("a  \t b\u00a0\u00a0c") == "a b c"
+    assert normalize_text("line1\r\nline2\rline3") == "line1\nline2\nline3"
+    assert normalize_text("p1\n\n\n\n\np2") == "p1\n\np2"
+    assert normalize_text("  x  \n  y ") == "x\ny"
+
+
+def test_normalize_is_pure() -> None:
+    raw = "Қазақ  &amp; тілі"
+    out = normalize_text(raw)
+    assert raw == "Қазақ  &amp; тілі"
+    assert out == "Қазақ & тілі"
+
+
+def test_lookalikes_kazakh_letters() -> None:
+    # ə, i, ö, ü, ğ typed inside Cyrillic words
+    assert fix_kazakh_lookalikes("сəлем") == "сәлем"
+    assert fix_kazakh_lookalikes("бiз") == "біз"
+    assert fix_kazakh_lookalikes("көмек, öнер") == "көмек, өнер"
+    assert fix_kazakh_lookalikes("жөндеу жoбасы") == "жөндеу жобасы"
+    assert fix_kazakh_lookalikes("Үкiмет") == "Үкімет"
+    assert fix_kazakh_lookalikes("тöрт") == "төрт"
+    assert fix_kazakh_lookalikes("күн сүйгiш") == "күн сүйгіш"
+    assert fix_kazakh_lookalikes("тüлкі") == "түлкі"
+    assert fix_kazakh_lookalikes("таğы") == "тағы"
+
+
+def test_lookalikes_one_letter_substitutions() -> None:
+    # Latin a, e, o, p, c, x inside otherwise Cyrillic words
+    assert fix_kazakh_lookalikes("Пpезидент") == "Президент"
+    assert fix_kazakh_lookalikes("Aлматы") == "Алматы"
+    assert fix_kazakh_lookalikes("мeктeп") == "мектеп"
+
+
+def test_lookalikes_leave_latin_words_alone() -> None:
+    text = "Google және Apple компаниялары, Qazaqstan"
+    assert fix_kazakh_lookalikes(text) == text
+    assert fix_kazakh_lookalikes("plain English text") == "plain English text"
+    assert fix_kazakh_lookalikes("") == ""
+
+
+def test_lookalikes_pure() -> None:
+    raw = "бiз"
+    fixed = fix_kazakh_lookalikes(raw)
+    assert raw == "б\u0069з"  # the caller's string still holds Latin i
+    assert fixed == "б\u0456з"
