@@ -3,8 +3,8 @@
     python corpora/demo/make_demo.py
 
 Every article is one passage of ``corpora/framing/demo_pool.jsonl`` (never in the training
-split), dated inside a quarter from 2014Q1 to 2026Q3 so that the *true* stance mix follows a
-documented path: a Russian-orbit-leaning period after 2014, a gradual balance, and a
+split), each used once, dated inside a quarter from 2014Q1 to 2026Q3 so that the *true* stance
+mix follows a documented path: a Russian-orbit-leaning period after 2014, a gradual balance, and a
 multi-vector shift after 2022.  All text is synthetic (written for the project).
 
 Writes ``feed.jsonl`` and ``feed.rss`` (the same articles), ``truth.jsonl`` (id → stance),
@@ -56,35 +56,33 @@ def main() -> int:
     for s in STANCES:
         rng.shuffle(by_stance[s])
     qs = quarters()
-    per_q = len(pool) // len(qs)
-    # Quotas per quarter from the target mix, largest-remainder rounding, then capped by supply.
+    # Every pool passage is used once.  A passage of stance s is placed in quarter q with
+    # probability proportional to the target share of s in q, so each stance's articles follow
+    # its target path over time (Russian-orbit framing thinning out, multi-vector rising after
+    # 2022) while the pool's own stance counts are respected.  The documented truth is the
+    # realised label mix of each quarter.
+    mixes = [target_mix(qi / 4) for qi in range(len(qs))]
     articles: list[dict] = []
-    truth_rows = []
-    for qi, (y, q) in enumerate(qs):
-        mix = target_mix(qi / 4)
-        raw = {s: mix[s] * per_q for s in STANCES}
-        quota = {s: int(raw[s]) for s in STANCES}
-        for s in sorted(STANCES, key=lambda s: raw[s] - quota[s], reverse=True)[: per_q - sum(quota.values())]:
-            quota[s] += 1
-        start = datetime(y, 3 * (q - 1) + 1, 1, tzinfo=UTC)
-        end = datetime(y + (q == 4), (3 * q) % 12 + 1, 1, tzinfo=UTC)
-        picked: list[dict] = []
-        for s in STANCES:
-            # prefer passages written for a nearby year
-            cands = sorted(by_stance[s], key=lambda r: (abs(r["year"] - y), rng.random()))[: quota[s]]
-            for r in cands:
-                by_stance[s].remove(r)
-            picked.extend(cands)
-        rng.shuffle(picked)
-        for r in picked:
+    for s in STANCES:
+        w = [m[s] for m in mixes]
+        for r in by_stance[s]:
+            qi = rng.choices(range(len(qs)), weights=w)[0]
+            y, q = qs[qi]
+            start = datetime(y, 3 * (q - 1) + 1, 1, tzinfo=UTC)
+            end = datetime(y + (q == 4), (3 * q) % 12 + 1, 1, tzinfo=UTC)
             ts = start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
             articles.append({"r": r, "ts": ts, "quarter": f"{y}Q{q}"})
+        by_stance[s] = []
+    truth_rows = []
+    for qi, (y, q) in enumerate(qs):
+        picked = [a["r"] for a in articles if a["quarter"] == f"{y}Q{q}"]
         c = Counter(r["stance"] for r in picked)
         rel = c["multi_vector"] + c["russian_orbit"] + c["neutral"]
         mv, ro = c["multi_vector"], c["russian_orbit"]
+        start = datetime(y, 3 * (q - 1) + 1, 1, tzinfo=UTC)
         truth_rows.append({
             "quarter": f"{y}Q{q}", "period": start.date().isoformat(), "n_articles": len(picked), "n_relevant": rel,
-            **{f"target_{s}": round(mix[s], 4) for s in STANCES},
+            **{f"target_{s}": round(mixes[qi][s], 4) for s in STANCES},
             **{f"true_share_{s}": round(c[s] / rel, 4) if rel else "" for s in STANCES[:3]},
             "true_framing_index": round((mv - ro) / (mv + ro), 4) if mv + ro else "",
         })
@@ -121,8 +119,7 @@ def main() -> int:
         w = csv.DictWriter(fh, fieldnames=list(truth_rows[0]))
         w.writeheader()
         w.writerows(truth_rows)
-    print(f"{len(feed)} articles in {len(qs)} quarters ({per_q} per quarter) from a pool of {len(pool)}; "
-          f"left unused: {sum(len(v) for v in by_stance.values())}")
+    print(f"{len(feed)} articles in {len(qs)} quarters from a pool of {len(pool)}")
     print("languages:", dict(Counter(t["lang"] for t in truth)), "stances:", dict(Counter(t["stance"] for t in truth)))
     return 0
 
