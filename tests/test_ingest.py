@@ -116,3 +116,18 @@ def test_ingest_examples_validate_labels(tmp_path: Path) -> None:
     items = list(iter_examples([p]))
     assert isinstance(items[0], Example) and items[0].topics == ("energy", "trade")
     assert [(i.code, i.field, i.line) for i in items[1:]] == [("bad_label", "stance", 2), ("bad_label", "topics", 3)]
+
+
+def test_ingest_kazakh_legacy_kz1048_and_utf16(tmp_path: Path) -> None:
+    t = "Қазақстан Республикасының Үкіметі жаңа бағдарламаны бекітті."
+    with pytest.raises(UnicodeEncodeError):
+        t.encode("cp1251")  # why Kazakh outlets used KZ-1048 or UTF-16
+    assert decode_bytes(t.encode("kz1048")) == (t, "kz1048")
+    assert decode_bytes(t.encode("utf-16")) == (t, "utf-16")
+
+
+def test_ingest_undecodable_file_is_a_reject_not_a_crash(tmp_path: Path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_bytes(bytes(range(128, 256)) * 30)
+    arts, rej = _split(list(iter_articles([p], config=IngestConfig(charset_min_confidence=0.95))))
+    assert not arts and [(r.line, r.code) for r in rej] == [(0, "bad_encoding")] and "decode" in rej[0].reason

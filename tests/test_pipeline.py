@@ -55,3 +55,36 @@ def test_pipeline_parquet_output(tiny_model_dir: Path, fixtures_dir: Path, tmp_p
     run_score([fixtures_dir / "feeds" / "dump.csv"], out, model=load_model(tiny_model_dir))
     t = pq.read_table(out)
     assert t.num_rows == 2 and t.column_names == SCORED_COLUMNS
+
+
+def test_pipeline_manifest_records_inputs_config_model_counts(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path) -> None:
+    from mediamon.manifest import sha256_path
+
+    out = tmp_path / "o.jsonl"
+    inp = fixtures_dir / "feeds" / "mixed.jsonl"
+    s = run_score([inp], out, model=load_model(tiny_model_dir), model_dir=tiny_model_dir)
+    man = json.loads((tmp_path / "o.jsonl.manifest.json").read_text())
+    assert s.manifest == tmp_path / "o.jsonl.manifest.json"
+    assert man["status"] == "complete" and len(man["fingerprint"]) == 64
+    assert man["inputs"] == [{"path": str(inp), "size": inp.stat().st_size, "sha256": sha256_path(inp)}]
+    assert man["config"]["score"]["near_dup_threshold"] == 0.6 and "ingest" in man["config"]
+    assert man["model"]["meta_sha256"] == sha256_path(tiny_model_dir / "meta.json")
+    assert "mediamon" in man["versions"] and "datasketch" in man["versions"]
+    assert man["counts"]["scored"] == 4 and man["counts"]["rejected"] == 3
+    assert man["rejects"]["codes"] == {"bad_json": 1, "empty_text": 1, "not_object": 1}
+    assert man["output"]["sha256"] == sha256_path(out)
+    assert not list(tmp_path.glob(".*"))  # no work directory or temp file left behind
+
+
+def test_pipeline_output_order_is_input_order_across_checkpoints(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from mediamon.config import Config, ScoreConfig
+
+    p = tmp_path / "in.jsonl"
+    p.write_text("".join(json.dumps({"id": f"x{i}", "text": f"Article number {i} about trade {i * 7}."}) + "\n" for i in range(23)))
+    outs = []
+    for every in (1, 5, 1000):
+        o = tmp_path / f"o{every}.jsonl"
+        run_score([p], o, model=load_model(tiny_model_dir), config=Config(score=ScoreConfig(checkpoint_every=every, batch_size=4)))
+        outs.append(o.read_bytes())
+        assert [json.loads(x)["id"] for x in o.read_text().splitlines()] == [f"x{i}" for i in range(23)]
+    assert outs[0] == outs[1] == outs[2]

@@ -82,16 +82,21 @@ def score(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     force: ForceOpt = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted run from its last checkpoint; a finished run with unchanged inputs, config and model is left as is.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Score articles: language, stance, topics, one row per accepted article.
+    """Score articles: language, stance, topics, duplicates; one row per accepted article.
+
+    Writes OUT, OUT.rejects.jsonl and OUT.manifest.json (inputs with hashes, config, model,
+    versions, counts).  An interrupted run (even killed) continues with --resume and ends
+    with the same bytes as an uninterrupted one.
 
     Example:
 
         mediamon score corpora/demo/feed.jsonl -o out/scored.jsonl
     """
     from .config import load_config
-    from .framing import load_model
+    from .framing import load_model, resolve_model_path
     from .pipeline import run_score
 
     overrides = list(set_ or [])
@@ -102,13 +107,28 @@ def score(
     if model is not None:
         overrides.append(f"score.model={model}")
     cfg = load_config(config, overrides)
-    m = load_model(cfg.score.model)
+    if output.exists() and not force and not resume:
+        raise UsageError(f"{output}: output exists; pass --force to overwrite, or --resume to finish an interrupted run")
+    model_dir = resolve_model_path(cfg.score.model)
+    m = load_model(model_dir)
     if hasattr(m, "set_device"):
         m.set_device(cfg.score.device)
     tick, done = _progress(quiet, "scored")
-    summary = run_score(inputs, output, model=m, config=cfg, rejects=rejects, force=force, on_progress=tick)
+    summary = run_score(
+        inputs, output, model=m, config=cfg, rejects=rejects, force=force, resume=resume,
+        model_dir=model_dir, on_progress=tick,
+    )
     done()
-    typer.echo(f"scored {summary.n_scored} articles with {m.full_name} -> {summary.output}")
+    if summary.up_to_date:
+        typer.echo(f"up to date: {summary.output} ({summary.n_scored} rows; inputs, config and model unchanged)")
+        raise typer.Exit(0)
+    resumed = f" (resumed after {summary.resumed_from} rows)" if summary.resumed_from else ""
+    typer.echo(f"scored {summary.n_scored} articles with {m.full_name} -> {summary.output}{resumed}")
+    if summary.n_duplicates:
+        typer.echo(
+            f"marked {summary.n_duplicates} duplicates ({summary.n_exact_duplicates} exact) "
+            f"in {summary.n_duplicate_clusters} clusters (duplicate_of)"
+        )
     if summary.n_rejected:
         codes = ", ".join(f"{k} {v}" for k, v in sorted(summary.reject_codes.items()))
         typer.echo(f"rejected {summary.n_rejected} records ({codes}) -> {summary.rejects_path}", err=True)
@@ -219,51 +239,88 @@ def evaluate(
 @_handles_errors
 def trends(
     scored: Annotated[list[Path], typer.Argument(help="Scored files from `mediamon score` (.jsonl, .csv, .parquet).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Trends CSV.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Trends CSV (change points go to NAME.changepoints.csv).")],
     period: Annotated[str | None, typer.Option(help="day, week, month, quarter or year.")] = None,
     by: Annotated[str | None, typer.Option(help="Comma-separated group columns: lang, source, topic.")] = None,
-    estimator: Annotated[str | None, typer.Option(help="cc, pcc, acc or pacc.")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model whose validation statistics correct acc/pacc.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Also draw the shares and framing index to this PNG.")] = None,
+    estimator: Annotated[str | None, typer.Option(help="cc, pcc, acc or pacc (default from config: pacc).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model whose validation statistics correct acc/pacc (default: score.model).")] = None,
+    level: Annotated[float | None, typer.Option(help="Interval level, e.g. 0.9.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA timezone in which periods start.")] = None,
+    smoothing: Annotated[str | None, typer.Option(help="none, rolling or ewm (adds *_smooth columns).")] = None,
+    window: Annotated[int | None, typer.Option(help="Smoothing window in periods.")] = None,
+    changepoints: Annotated[bool | None, typer.Option("--changepoints/--no-changepoints", help="Detect change points in the framing index.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Also draw shares, framing index and per-language counts to this PNG.")] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Framing shares over time with intervals (tidy CSV: one row per period × group).
 
+    The default estimator (pacc) corrects for the classifier's errors with the model's
+    validation statistics; without a model it falls back to pcc and says so.
+
     Example:
 
-        mediamon trends out/scored.jsonl -o out/trends.csv --period quarter --by lang
+        mediamon trends out/scored.jsonl -o out/trends.csv --period quarter --by lang --plot out/trends.png
     """
     from .config import load_config
-    from .framing import load_model
+    from .errors import MediamonError
     from .outputs import write_rows
     from .trends import ValidationStats, aggregate_trends, read_scored
 
     overrides = list(set_ or [])
-    if period:
-        overrides.append(f"trends.period={period}")
+    for key, val in (("period", period), ("estimator", estimator), ("level", level), ("timezone", timezone),
+                     ("smoothing", smoothing), ("window", window), ("changepoints", changepoints)):
+        if val is not None:
+            overrides.append(f"trends.{key}={str(val).lower() if isinstance(val, bool) else val}")
     if by is not None:
         overrides.append("trends.by=[" + ",".join(b.strip() for b in by.split(",") if b.strip()) + "]")
-    if estimator:
-        overrides.append(f"trends.estimator={estimator}")
     cfg = load_config(config, overrides)
-    if output.exists() and not force:
-        raise UsageError(f"{output}: exists; pass --force to overwrite")
+    tcfg = cfg.trends
+    cp_path = output.with_name(f"{output.stem}.changepoints.csv")
+    for p in (output, *([cp_path] if tcfg.changepoints else []), *([plot] if plot else [])):
+        if p.exists() and not force:
+            raise UsageError(f"{p}: exists; pass --force to overwrite")
     stats = None
-    if cfg.trends.estimator in ("acc", "pacc") or model:
-        stats = ValidationStats.from_meta(load_model(model or "default").meta_)
-    res = aggregate_trends(read_scored(scored), cfg.trends, stats=stats)
+    stats_from = ""
+    if tcfg.estimator in ("acc", "pacc"):
+        name = model or cfg.score.model
+        try:
+            meta_file = Path(name) / "meta.json"
+            try:  # a model directory: read its metadata without importing the framing stack
+                meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):  # a bundled name, or a broken file: the registry says why
+                from .framing import read_meta, resolve_model_path
+
+                meta = read_meta(resolve_model_path(name))
+            stats = ValidationStats.from_meta(meta)
+            stats_from = f"{meta.get('name', name)}@{meta.get('version', '?')}"
+        except MediamonError as e:
+            if estimator or model:
+                raise
+            typer.echo(f"mediamon: warning: {tcfg.estimator} needs a model's validation statistics ({e}); "
+                       "falling back to pcc (uncorrected); pass --model", err=True)
+            tcfg = tcfg.model_copy(update={"estimator": "pcc"})
+    res = aggregate_trends(read_scored(scored), tcfg, stats=stats)
     write_rows(output, res.rows, columns=res.columns)
+    est_note = f"estimator {tcfg.estimator}" + (f" corrected with {stats_from} validation statistics" if stats_from else "")
     typer.echo(
-        f"{len(res.rows)} rows ({cfg.trends.period}, estimator {cfg.trends.estimator}) -> {output}; "
-        f"{res.n_input} scored rows read, {res.n_undated} undated and {res.n_duplicates} duplicates not counted"
+        f"{len(res.rows)} rows ({tcfg.period}, {est_note}, {tcfg.level:.0%} intervals) -> {output}\n"
+        f"{res.n_input} scored rows read; not counted: {res.n_undated} undated, {res.n_duplicates} repeated ids, "
+        f"{res.n_near_duplicates} marked duplicate_of, {res.n_bad} without stance probabilities"
     )
+    if tcfg.changepoints:
+        write_rows(cp_path, res.changepoints, columns=res.changepoint_columns)
+        typer.echo(f"{len(res.changepoints)} change points in the framing index -> {cp_path}")
     if plot is not None:
         from .plots import plot_trends
 
-        plot_trends(res.rows, plot, by=cfg.trends.by, level=cfg.trends.level)
+        plot_trends(res.rows, plot, by=tcfg.by, level=tcfg.level, lang_counts=res.lang_counts,
+                    changepoints=res.changepoints)
         typer.echo(f"plot -> {plot}")
+    if not res.rows:
+        _err("no dated article with stance probabilities: nothing to aggregate")
+        raise typer.Exit(3)
 
 
 @app.command()

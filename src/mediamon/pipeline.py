@@ -1,11 +1,29 @@
-"""The streaming ``score`` orchestration: ingest → language → framing model → rows.
+"""The ``score`` orchestration: ingest → dedup → language → framing model → rows.
 
 ``score_articles`` is the pure stage (iterator in, iterator out, order kept);
-``run_score`` adds files: outputs written atomically, rejects, counts.
+``run_score`` adds files, in two passes over the inputs:
+
+1. **Index pass** (cheap): ingest every input, write the rejects, and feed each accepted
+   article's body to the :class:`~mediamon.dedup.Deduplicator` (a MinHash signature, the
+   id and the date per article; no texts are kept).  At the end every duplicate knows the
+   id of its cluster's *earliest* article, even when that one comes later in the input.
+2. **Scoring pass**: ingest again (same bytes, hence same records in the same order),
+   score in chunks of ``score.checkpoint_every`` articles; each chunk becomes a part file
+   in a work directory (``.OUT.parts/``) written atomically and fsynced, then a checkpoint
+   naming the parts and their SHA-256 is replaced atomically.
+
+Finally the parts are assembled into the output (atomic rename), the rejects are moved
+beside it and a manifest (``OUT.manifest.json``: inputs with hashes, config, model,
+versions, counts, rejects) is written.  ``resume=True`` continues from the last checkpoint
+of an interrupted run with the same fingerprint, so the output is byte-identical to an
+uninterrupted run, and reports a finished run with an unchanged fingerprint as up to date.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -13,14 +31,26 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .errors import NothingProcessedError, UsageError
+from .errors import InputError, NothingProcessedError, UsageError
 from .framing.base import FramingModel
 from .ingest import iter_articles
 from .langid import detect_language
-from .outputs import RowWriter, output_format
+from .manifest import (
+    fingerprint,
+    fsync_dir,
+    input_entries,
+    manifest_path,
+    model_entry,
+    now_utc,
+    read_json,
+    sha256_path,
+    versions,
+    write_json_atomic,
+)
+from .outputs import RowWriter, atomic_path, output_format
 from .records import STANCES, TOPICS, Article, Reject, ScoredArticle
 
-__all__ = ["score_articles", "run_score", "ScoreSummary", "SCORED_COLUMNS"]
+__all__ = ["score_articles", "run_score", "ScoreSummary", "SCORED_COLUMNS", "work_dir_for", "default_rejects_path"]
 
 #: Stable column order of scored output (CSV header, Parquet schema).
 SCORED_COLUMNS: list[str] = [
@@ -69,7 +99,22 @@ def score_articles(
 
 @dataclass
 class ScoreSummary:
-    """What a ``score`` run did."""
+    """What a ``score`` run did.
+
+    Attributes:
+        output: The scored file.
+        rejects_path: The rejects JSONL file.
+        n_scored: Rows in the output.
+        n_rejected: Records rejected (with a reason) in ``rejects_path``.
+        reject_codes: Rejects per code.
+        first_rejects: The first five reject messages.
+        n_duplicates: Rows marked ``duplicate_of`` another article.
+        n_exact_duplicates: Of those, exact copies (normalised text).
+        n_duplicate_clusters: Clusters of more than one article.
+        up_to_date: ``resume`` found a finished run with the same fingerprint; nothing was done.
+        resumed_from: Rows taken over from an interrupted run (0 for a fresh run).
+        manifest: The manifest path.
+    """
 
     output: Path
     rejects_path: Path
@@ -77,16 +122,185 @@ class ScoreSummary:
     n_rejected: int = 0
     reject_codes: dict[str, int] = field(default_factory=dict)
     first_rejects: list[str] = field(default_factory=list)
+    n_duplicates: int = 0
+    n_exact_duplicates: int = 0
+    n_duplicate_clusters: int = 0
+    up_to_date: bool = False
+    resumed_from: int = 0
+    manifest: Path | None = None
 
     @property
     def exit_code(self) -> int:
-        """0 all good, 1 some rejected (ARCHITECTURE.md exit codes)."""
+        """0 all good (or up to date), 1 some rejected (ARCHITECTURE.md exit codes)."""
+        if self.up_to_date:
+            return 0
         return 1 if self.n_rejected else 0
 
 
 def default_rejects_path(output: Path) -> Path:
     """``OUT.rejects.jsonl`` beside the output."""
     return output.with_name(output.stem + ".rejects.jsonl")
+
+
+def work_dir_for(output: Path) -> Path:
+    """The hidden work directory of an in-progress run: ``.OUT.parts/`` beside the output."""
+    return output.with_name(f".{output.name}.parts")
+
+
+def _accepted(
+    inputs: Sequence[str | Path], cfg: Config, on_reject: Callable[[Reject], None]
+) -> Iterator[Article]:
+    """Accepted articles in input order; rejects (and repeated ids) go to ``on_reject``."""
+    seen: set[str] = set()
+    for item in iter_articles(inputs, config=cfg.ingest):
+        if isinstance(item, Article) and item.id in seen:
+            file, _, line = item.origin.rpartition(":")
+            item = Reject(file, int(line or 0), "duplicate_id", f"id '{item.id}' already seen in this run", "id")
+        if isinstance(item, Reject):
+            on_reject(item)
+            continue
+        seen.add(item.id)
+        yield item
+
+
+def _row_json(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, default=str)
+
+
+def _index_pass(inputs: Sequence[str | Path], cfg: Config, work: Path) -> dict[str, Any]:
+    """Pass 1: rejects file, accepted count and the duplicate map; saved as ``index.json``."""
+    from .dedup import Deduplicator
+
+    dd = Deduplicator(threshold=cfg.score.near_dup_threshold) if cfg.score.dedup else None
+    codes: dict[str, int] = {}
+    first: list[str] = []
+    n_acc = 0
+    with RowWriter(work / "rejects.jsonl") as rw:
+
+        def on_reject(r: Reject) -> None:
+            codes[r.code] = codes.get(r.code, 0) + 1
+            if len(first) < 5:
+                first.append(r.message())
+            rw.write(r.to_row())
+
+        for a in _accepted(inputs, cfg, on_reject):
+            n_acc += 1
+            if dd is not None:
+                dd.add(a.id, a.text, a.published_at)
+    dups: dict[int, str] = dd.resolve() if dd is not None else {}
+    stats = dd.stats if dd is not None else None
+    index = {
+        "n_accepted": n_acc,
+        "n_rejected": sum(codes.values()),
+        "reject_codes": dict(sorted(codes.items())),
+        "first_rejects": first,
+        "n_duplicates": len(dups),
+        "n_exact_duplicates": stats.n_exact if stats else 0,
+        "n_duplicate_clusters": stats.n_clusters if stats else 0,
+        "duplicate_of": {str(k): v for k, v in sorted(dups.items())},
+    }
+    write_json_atomic(work / "index.json", index)
+    return index
+
+
+def _write_part(path: Path, rows: list[str]) -> str:
+    with atomic_path(path) as fh:
+        for r in rows:
+            fh.write(r + "\n")
+    fsync_dir(path.parent)
+    return sha256_path(path)
+
+
+def _scoring_pass(
+    inputs: Sequence[str | Path],
+    cfg: Config,
+    model: FramingModel,
+    work: Path,
+    index: dict[str, Any],
+    run_fp: str,
+    on_progress: Callable[[int], None] | None,
+) -> list[dict[str, Any]]:
+    """Pass 2: score from the last checkpoint on; returns the list of committed parts."""
+    ckpt_path = work / "checkpoint.json"
+    ckpt = read_json(ckpt_path) or {}
+    parts: list[dict[str, Any]] = list(ckpt.get("parts", [])) if ckpt.get("fingerprint") == run_fp else []
+    # Keep only the parts that are intact on disk, in order; the first damaged one ends the list.
+    good: list[dict[str, Any]] = []
+    for p in parts:
+        f = work / p["name"]
+        if not f.is_file() or sha256_path(f) != p["sha256"]:
+            break
+        good.append(p)
+    parts = good
+    start = sum(p["rows"] for p in parts)
+    n_total = int(index["n_accepted"])
+    if start >= n_total:
+        return parts
+    every = cfg.score.checkpoint_every
+    dups: dict[str, str] = index["duplicate_of"]
+    stream = _accepted(inputs, cfg, lambda r: None)
+    done = start
+    if on_progress is not None and start:
+        on_progress(start)
+    pos = sum(1 for _ in islice(stream, start))  # re-read (not re-score) the committed records
+    if pos != start:
+        raise InputError(f"inputs changed during the run: expected at least {start} records, found {pos}")
+    for chunk in _batched(stream, every):
+        rows: list[str] = []
+        for s in score_articles(chunk, model, batch_size=cfg.score.batch_size):
+            dup = dups.get(str(done))
+            if dup is not None:
+                s = dataclasses.replace(s, duplicate_of=dup)
+            rows.append(_row_json(s.to_row()))
+            done += 1
+            if on_progress is not None:
+                on_progress(done)
+        name = f"part-{len(parts):06d}.jsonl"
+        digest = _write_part(work / name, rows)
+        parts.append({"name": name, "rows": len(rows), "sha256": digest})
+        write_json_atomic(ckpt_path, {"fingerprint": run_fp, "rows": done, "parts": parts})
+    if done != n_total:
+        raise InputError(f"inputs changed during the run: the index pass accepted {n_total} records, scoring saw {done}")
+    return parts
+
+
+def _assemble(out: Path, work: Path, parts: list[dict[str, Any]]) -> int:
+    n = 0
+    with RowWriter(out, columns=SCORED_COLUMNS) as w:
+        for p in parts:
+            f = work / p["name"]
+            if sha256_path(f) != p["sha256"]:
+                raise InputError(f"{f}: part file changed on disk; run again with --force")
+            with f.open(encoding="utf-8") as fh:
+                for line in fh:
+                    w.write(json.loads(line))
+                    n += 1
+    return n
+
+
+def _summary_from(index: dict[str, Any], out: Path, rej: Path, n_scored: int) -> ScoreSummary:
+    return ScoreSummary(
+        output=out,
+        rejects_path=rej,
+        n_scored=n_scored,
+        n_rejected=int(index["n_rejected"]),
+        reject_codes=dict(index["reject_codes"]),
+        first_rejects=list(index["first_rejects"]),
+        n_duplicates=int(index["n_duplicates"]),
+        n_exact_duplicates=int(index.get("n_exact_duplicates", 0)),
+        n_duplicate_clusters=int(index.get("n_duplicate_clusters", 0)),
+        manifest=manifest_path(out),
+    )
+
+
+def _move_file(src: Path, dst: Path) -> None:
+    try:
+        src.replace(dst)
+    except OSError:  # other filesystem: copy atomically instead
+        with atomic_path(dst, mode="wb") as fh, src.open("rb") as s:
+            shutil.copyfileobj(s, fh)
+        src.unlink()
+    fsync_dir(dst.parent)
 
 
 def run_score(
@@ -97,51 +311,134 @@ def run_score(
     config: Config | None = None,
     rejects: str | Path | None = None,
     force: bool = False,
+    resume: bool = False,
+    model_dir: str | Path | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ScoreSummary:
-    """Score input files into ``output`` (JSONL, CSV or Parquet) and write rejects.
+    """Score input files into ``output`` (JSONL, CSV or Parquet) and write rejects and a manifest.
+
+    Args:
+        inputs: Files, folders or ``-`` (stdin JSONL; not resumable).
+        output: Output path; its extension picks the format.
+        model: A loaded framing model.
+        config: Settings (``ingest``, ``score.dedup``, ``score.near_dup_threshold``,
+            ``score.checkpoint_every`` ...).
+        rejects: Rejects JSONL path (default ``OUT.rejects.jsonl``).
+        force: Start over, overwriting an existing output and discarding an interrupted run.
+        resume: Continue an interrupted run with the same fingerprint; a finished one with the
+            same fingerprint is reported as up to date and left untouched.
+        model_dir: The model's directory, to fingerprint it by its hash-checked ``meta.json``.
+        on_progress: Called with the number of rows scored so far.
 
     Raises:
-        UsageError: output exists and ``force`` is false, or unknown format.
+        UsageError: output exists without ``force``/``resume``; ``resume`` against changed
+            inputs, config or model; unknown format.
         NothingProcessedError: no record could be used.
     """
     cfg = config or Config()
     out = Path(output)
-    output_format(out)
-    if out.exists() and not force:
-        raise UsageError(f"{out}: output exists; pass --force to overwrite")
+    fmt = output_format(out)
     rej_path = Path(rejects) if rejects else default_rejects_path(out)
-    summary = ScoreSummary(output=out, rejects_path=rej_path)
-    seen: set[str] = set()
-    rej_writer = RowWriter(rej_path)
+    work = work_dir_for(out)
+    man_path = manifest_path(out)
+    if out.exists() and not force and not resume:
+        raise UsageError(
+            f"{out}: output exists; pass --force to overwrite, or --resume to finish an interrupted run "
+            "(a finished one with unchanged inputs is left as is)"
+        )
+    entries = input_entries(inputs)
+    cfg_part = {k: cfg.model_dump(mode="json")[k] for k in ("ingest", "langid", "score")}
+    cfg_part["score"] = {k: v for k, v in cfg_part["score"].items() if k not in ("device", "threads")}
+    model_info = model_entry(model, model_dir)
+    run_fp = fingerprint(entries, cfg_part, model_info, fmt)
+    if resume and any(e["sha256"] is None for e in entries):
+        raise UsageError("--resume needs input files: stdin (-) cannot be checked for changes")
 
-    def accepted() -> Iterator[Article]:
-        for item in iter_articles(inputs, config=cfg.ingest):
-            if isinstance(item, Article) and item.id in seen:
-                file, _, line = item.origin.rpartition(":")
-                item = Reject(file, int(line or 0), "duplicate_id", f"id '{item.id}' already seen in this run", "id")
-            if isinstance(item, Reject):
-                summary.n_rejected += 1
-                summary.reject_codes[item.code] = summary.reject_codes.get(item.code, 0) + 1
-                if len(summary.first_rejects) < 5:
-                    summary.first_rejects.append(item.message())
-                rej_writer.write(item.to_row())
-                continue
-            seen.add(item.id)
-            yield item
+    if resume and not force:
+        old = read_json(man_path)
+        if (
+            out.exists()
+            and old is not None
+            and old.get("status") == "complete"
+            and old.get("fingerprint") == run_fp
+            and old.get("output", {}).get("sha256") == sha256_path(out)
+        ):
+            s = ScoreSummary(output=out, rejects_path=Path(old.get("rejects", {}).get("path") or rej_path))
+            c = old.get("counts", {})
+            s.n_scored = int(c.get("scored", 0))
+            s.n_rejected = int(c.get("rejected", 0))
+            s.reject_codes = dict(old.get("rejects", {}).get("codes", {}))
+            s.n_duplicates = int(c.get("duplicates", 0))
+            s.up_to_date = True
+            s.manifest = man_path
+            return s
+        run_info = read_json(work / "run.json")
+        if run_info is not None and run_info.get("fingerprint") != run_fp:
+            raise UsageError(
+                f"{work}: the interrupted run used other inputs, config or model; pass --force to start over"
+            )
+        if out.exists() and run_info is None:
+            raise UsageError(
+                f"{out}: exists but its manifest does not match these inputs, config and model "
+                "(or it has none); pass --force to overwrite"
+            )
+    else:
+        run_info = None
+    if run_info is None and work.exists():
+        shutil.rmtree(work)
+    for stale in out.parent.glob(f".{out.name}.*.tmp"):  # temp outputs of a run killed mid-rename
+        stale.unlink(missing_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    started = now_utc()
+    if run_info is None:
+        run_info = {"fingerprint": run_fp, "started_at": started}
+        write_json_atomic(work / "run.json", run_info)
 
-    try:
-        with RowWriter(out, columns=SCORED_COLUMNS) as w:
-            for s in score_articles(accepted(), model, batch_size=cfg.score.batch_size):
-                w.write(s.to_row())
-                summary.n_scored += 1
-                if on_progress is not None:
-                    on_progress(summary.n_scored)
-            if summary.n_scored == 0:
-                raise NothingProcessedError(
-                    f"no record could be used ({summary.n_rejected} rejected; see {rej_path})"
-                    + (f": first: {summary.first_rejects[0]}" if summary.first_rejects else "")
-                )
-    finally:
-        rej_writer.close()
+    index = read_json(work / "index.json")
+    if index is None:
+        index = _index_pass(inputs, cfg, work)
+    summary = _summary_from(index, out, rej_path, 0)
+    if index["n_accepted"] == 0:
+        if (work / "rejects.jsonl").exists():
+            _move_file(work / "rejects.jsonl", rej_path)
+        shutil.rmtree(work, ignore_errors=True)
+        raise NothingProcessedError(
+            f"no record could be used ({summary.n_rejected} rejected; see {rej_path})"
+            + (f": first: {summary.first_rejects[0]}" if summary.first_rejects else "")
+        )
+    ckpt = read_json(work / "checkpoint.json")
+    summary.resumed_from = int(ckpt.get("rows", 0)) if ckpt and ckpt.get("fingerprint") == run_fp else 0
+    parts = _scoring_pass(inputs, cfg, model, work, index, run_fp, on_progress)
+    summary.n_scored = _assemble(out, work, parts)
+    if (work / "rejects.jsonl").exists():
+        _move_file(work / "rejects.jsonl", rej_path)
+    manifest = {
+        "format": 1,
+        "status": "complete",
+        "fingerprint": run_fp,
+        "started_at": run_info.get("started_at", started),
+        "finished_at": now_utc(),
+        "inputs": entries,
+        "config": cfg_part,
+        "model": model_info,
+        "versions": versions(),
+        "output": {"path": str(out), "format": fmt, "rows": summary.n_scored, "sha256": sha256_path(out)},
+        "rejects": {
+            "path": str(rej_path),
+            "count": summary.n_rejected,
+            "codes": summary.reject_codes,
+            "sha256": sha256_path(rej_path) if rej_path.exists() else None,
+        },
+        "counts": {
+            "accepted": int(index["n_accepted"]),
+            "scored": summary.n_scored,
+            "rejected": summary.n_rejected,
+            "duplicates": summary.n_duplicates,
+            "exact_duplicates": summary.n_exact_duplicates,
+            "duplicate_clusters": summary.n_duplicate_clusters,
+        },
+        "resumed_from": summary.resumed_from,
+    }
+    write_json_atomic(man_path, manifest)
+    shutil.rmtree(work, ignore_errors=True)
     return summary

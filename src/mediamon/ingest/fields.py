@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,31 @@ def _pick(fields: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | None
     return None, None
 
 
+_HTML_TAG = re.compile(
+    r"<(?:p|div|br|span|a|html|body|head|article|section|h[1-6]|li|ul|ol|table|td|tr|img|strong|em|b|i|script|style)\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_PAGE = re.compile(r"<(?:html|body)\b", re.IGNORECASE)
+
+
+def html_body(text: str) -> tuple[str, str | None] | None:
+    """``(body, title)`` when ``text`` is HTML markup, else ``None``.
+
+    A whole page (``<html>`` / ``<body>``) goes through the article extractor
+    (trafilatura: boilerplate, menus and scripts out); a fragment through the HTML parser.
+    """
+    if "<" not in text or not _HTML_TAG.search(text):
+        return None
+    from .html import extract_article, html_to_text
+
+    if _HTML_PAGE.search(text):
+        fields = extract_article(text)
+        if fields is None:
+            return "", None
+        return str(fields.get("text", "")), fields.get("title")
+    return html_to_text(text), None
+
+
 def _as_text(v: Any) -> str:
     if isinstance(v, str):
         return v
@@ -97,13 +123,23 @@ def build_article(rec: RawRecord, config: IngestConfig) -> Article | Reject:
         return reject("missing_text", "no text (looked for text, body, content, description)", "text")
     if not isinstance(text_v, str):
         return reject("bad_type", f"text must be a string, got {type(text_v).__name__}", text_key)
+    page_title = None
+    if (as_html := html_body(text_v)) is not None:
+        text_v, page_title = as_html
     text = normalize_text(text_v)
     if len(text) > config.max_text_chars:
         text = text[: config.max_text_chars]
     if len(text.strip()) < max(config.min_text_chars, 1):
         return reject("empty_text", "text is empty after normalisation", text_key)
     _, title_v = _pick(f, ALIASES["title"])
-    title = normalize_text(_as_text(title_v)).strip() or None if title_v is not None else None
+    if title_v is None:
+        title_v = page_title
+    title = None
+    if title_v is not None:
+        title_s = _as_text(title_v)
+        if (t_html := html_body(title_s)) is not None:
+            title_s = t_html[0]
+        title = normalize_text(title_s).replace("\n", " ").strip() or None
     _, url_v = _pick(f, ALIASES["url"])
     url = _as_text(url_v).strip() if url_v is not None else None
     _, src_v = _pick(f, ALIASES["source"])

@@ -32,11 +32,39 @@ def html_to_text(fragment: str) -> str:
     return "\n".join(out).strip().replace("\n\n\n", "\n\n")
 
 
+def _has_content(html: str) -> bool:
+    """Whether the page has any text outside navigation, headers, footers and scripts."""
+    import lxml.html
+
+    try:
+        doc = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return True  # let the extractor decide
+    for bad in doc.xpath("//script|//style|//nav|//header|//footer|//aside|//menu|//form|//noscript|//head"):
+        bad.drop_tree()
+    return bool(doc.text_content().strip())
+
+
 def extract_article(html: str) -> dict[str, Any] | None:
-    """Title, body, date and URL of an article page, or ``None`` when no body is found."""
+    """Title, body, date and URL of an article page, or ``None`` when no body is found.
+
+    The body comes from trafilatura (boilerplate, menus, comments and tables out).  A page
+    whose only text sits in navigation, header, footer or script elements has no article
+    (trafilatura's fallback would otherwise return the menu).
+    """
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
+    if not _has_content(html):
+        return None
+    doc = trafilatura.bare_extraction(
+        html,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=True,
+        # no "extensive" date search: it loads dateparser (seconds per process) and guesses
+        # dates from free text; explicit metadata (<time>, meta tags, JSON-LD) is enough.
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     if doc is None:
         return None
     d: dict[str, Any] = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
