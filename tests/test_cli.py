@@ -50,6 +50,10 @@ def test_cli_train_evaluate_models_info(fixtures_dir: Path, tmp_path: Path) -> N
     e = run("evaluate", fixtures_dir / "labelled_tiny.jsonl", "-m", md, "-o", rep)
     assert e.exit_code == 0, e.output
     assert "stance macro-F1" in e.output and set(json.loads(rep.read_text())["per_language"]) == {"en", "ru", "kk"}
+    t = run("evaluate", fixtures_dir / "labelled_tiny.jsonl", "-m", md, "--transfer-train", fixtures_dir / "labelled_tiny.jsonl",
+            "--set", "train.validation_folds=2")
+    assert t.exit_code == 0, t.output
+    assert "cross-lingual transfer to kk (n=6, tfidf)" in t.output
     info = run("models", "info", md)
     assert info.exit_code == 0 and json.loads(info.output)["kind"] == "tfidf"
 

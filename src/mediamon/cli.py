@@ -197,6 +197,8 @@ def evaluate(
     data: Annotated[list[str], typer.Argument(help="Labelled files to evaluate on.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Bundled model name or directory.")] = "default",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the full JSON report here.")] = None,
+    transfer_train: Annotated[list[str] | None, typer.Option("--transfer-train", help="Also train the model's kind on this data without --transfer-lang and test on that language (cross-lingual transfer).")] = None,
+    transfer_lang: Annotated[str, typer.Option(help="Held-out language of the transfer experiment.")] = "kk",
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -228,6 +230,20 @@ def evaluate(
         raise UsageError("no labelled example could be read")
     report = run_eval(m, exs, batch_size=cfg.score.batch_size)
     typer.echo(format_report(report))
+    if transfer_train:
+        from .config import TrainConfig
+        from .evaluation import cross_lingual_transfer
+
+        tr = [e for e in iter_examples(transfer_train, config=cfg.ingest) if isinstance(e, Example)]
+        tcfg = TrainConfig.model_validate({**m.meta_.get("train", {}).get("config", {}), "finetune_epochs": 0})
+        t = cross_lingual_transfer(tr, exs, tcfg, lang=transfer_lang)
+        report["cross_lingual_transfer"] = t
+        if t["n_test"]:
+            typer.echo(
+                f"cross-lingual transfer to {transfer_lang} (n={t['n_test']}, {tcfg.kind}): stance macro-F1 "
+                f"{t['without']['stance']['macro_f1']:.3f} trained without {transfer_lang}, "
+                f"{t['with']['stance']['macro_f1']:.3f} trained with it"
+            )
     if output is not None:
         with atomic_path(output) as fh:
             json.dump(report, fh, ensure_ascii=False, indent=2)

@@ -45,7 +45,7 @@ def compare_with_truth(rows: list[dict], truth_csv: Path) -> dict[str, float]:
     return {"periods": n, "pearson_r": cov / (sx * sy) if sx and sy else float("nan"), "share_mae": sum(errs) / len(errs)}
 
 
-def run_demo(output_dir: Path, *, model: str = "default", estimator: str = "pcc") -> Iterator[str]:
+def run_demo(output_dir: Path, *, model: str = "default", estimator: str | None = None) -> Iterator[str]:
     """Run the demo end to end; yields the lines to print."""
     src = demo_dir()
     feed = src / "feed.jsonl"
@@ -56,6 +56,7 @@ def run_demo(output_dir: Path, *, model: str = "default", estimator: str = "pcc"
     scored = output_dir / "scored.jsonl"
     summary = run_score([feed], scored, model=m, config=Config(), force=True, rejects=output_dir / "rejects.jsonl")
     yield f"scored {summary.n_scored} demo articles with {m.full_name} -> {scored}"
+    estimator = estimator or TrendsConfig().estimator
     tcfg = TrendsConfig(period="quarter", estimator=estimator)  # type: ignore[arg-type]
     stats = ValidationStats.from_meta(m.meta_)
     res = aggregate_trends(read_scored([scored]), tcfg, stats=stats)
@@ -67,7 +68,7 @@ def run_demo(output_dir: Path, *, model: str = "default", estimator: str = "pcc"
     yield f"yearly trends by language -> {output_dir / 'trends_yearly_by_lang.csv'}"
     from .plots import plot_trends
 
-    plot_trends(res.rows, output_dir / "trends_quarterly.png")
+    plot_trends(res.rows, output_dir / "trends_quarterly.png", level=tcfg.level)
     yield f"plot -> {output_dir / 'trends_quarterly.png'}"
     truth = src / "truth_quarterly.csv"
     if truth.is_file():

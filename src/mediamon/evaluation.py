@@ -165,3 +165,32 @@ def format_report(report: Mapping[str, Any]) -> str:
     for s, row in zip(STANCES, cm, strict=True):
         lines.append(f"  {s:<14}" + " ".join(f"{c:>4}" for c in row))
     return "\n".join(lines)
+
+
+def cross_lingual_transfer(
+    train_examples: Sequence[Example],
+    test_examples: Sequence[Example],
+    config: Any,
+    *,
+    lang: str = "kk",
+) -> dict[str, Any]:
+    """Train without ``lang``, test on ``lang``; compare with training on everything.
+
+    Args:
+        train_examples: Labelled training data (with ``lang`` set).
+        test_examples: Labelled test data; only its ``lang`` examples are used.
+        config: A :class:`~mediamon.config.TrainConfig` (the model kind to test).
+        lang: The held-out language.
+
+    Returns:
+        ``{"without": report, "with": report, "n_test": int, "lang": lang}``, each report as
+        from :func:`evaluate` on the held-out language's test examples.
+    """
+    from .training import train
+
+    test = [e for e in test_examples if e.lang == lang]
+    if not test:
+        return {"lang": lang, "n_test": 0}
+    without = train([e for e in train_examples if e.lang != lang], config)
+    with_all = train(list(train_examples), config)
+    return {"lang": lang, "n_test": len(test), "without": evaluate(without, test), "with": evaluate(with_all, test)}

@@ -149,8 +149,8 @@ def train(
     if cfg.kind == "e5" and cfg.finetune_epochs > 0:
         return _train_finetuned(list(examples), cfg, list(validation) if validation is not None else None, say)
     exs = list(examples)
-    if len(exs) < 20:
-        raise UsageError(f"need at least 20 labelled examples to train, got {len(exs)}")
+    if len(exs) < 12:
+        raise UsageError(f"need at least 12 labelled examples to train, got {len(exs)}")
     texts = [e.article.full_text for e in exs]
     y, Y = encode_labels([e.stance for e in exs], [e.topics for e in exs])
     counts = np.bincount(y, minlength=len(STANCES))
