@@ -28,18 +28,23 @@ STANCES = ("multi_vector", "russian_orbit", "neutral", "off_topic")
 
 
 def target_mix(q_index: float) -> dict[str, float]:
-    """Shares over all articles for quarter ``q_index`` years since 2014.0."""
+    """Shares over all articles for quarter ``q_index`` years since 2014.0.
+
+    2014–2015: Russian-orbit framing dominates (the years after Crimea and the EAEU's launch);
+    2016–2021: a slow drift towards balance; 2022: a sharp multi-vector shift after the
+    invasion of Ukraine; 2023 on: multi-vector framing dominates.  Off-topic stays at 16%.
+    """
     year = 2014 + q_index
     if year < 2016:
-        mv, ro = 0.22, 0.46
+        mv, ro = 0.15, 0.55
     elif year < 2022:
         t = (year - 2016) / 6
-        mv, ro = 0.22 + 0.10 * t, 0.46 - 0.10 * t
+        mv, ro = 0.15 + 0.15 * t, 0.55 - 0.15 * t
     elif year < 2023:
         t = year - 2022
-        mv, ro = 0.32 + 0.18 * t, 0.36 - 0.14 * t
+        mv, ro = 0.30 + 0.28 * t, 0.40 - 0.26 * t
     else:
-        mv, ro = 0.50, 0.22
+        mv, ro = 0.58, 0.14
     off = 0.16
     neu = 1.0 - off - mv - ro
     return {"multi_vector": mv, "russian_orbit": ro, "neutral": neu, "off_topic": off}

@@ -180,6 +180,9 @@ class FramingModel(ABC):
                 "files": {f: sha256_file(tmp / f) for f in sorted(files)},
             }
             (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model directory is meant to be shared
+            for f in tmp.iterdir():
+                os.chmod(f, 0o644)
             if dest.exists():
                 old = dest.with_name(f".{dest.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
