@@ -126,7 +126,7 @@ def write_datasheet_stats(stats: dict) -> None:
         f"highest e5 cosine left: {stats['e5_max_cosine_after']})",
         f"- share of word 5-grams occurring in more than one passage: {stats['duplicate_5gram_share']:.2%}",
         f"- passages with more than one topic: {stats['all']['multi_topic']} of {n}",
-        f"- stance shares overall: " + ", ".join(f"{s} {stats['all']['stance'].get(s, 0) / n:.1%}" for s in st),
+        "- stance shares overall: " + ", ".join(f"{s} {stats['all']['stance'].get(s, 0) / n:.1%}" for s in st),
         "",
         _table("Stance by language (all splits)", per_lang, st, "stance"),
         _table("Stance by split", blocks, st, "stance"),

@@ -219,9 +219,9 @@ def _train_finetuned(
     from .framing.finetune import apply_lora, finetune_lora
 
     if val is None:
-        from sklearn.model_selection import train_test_split
-
         from collections import Counter
+
+        from sklearn.model_selection import train_test_split
 
         strata: list[str] | None = [f"{e.lang}/{e.stance}" for e in exs]
         if min(Counter(strata).values()) < 2:
