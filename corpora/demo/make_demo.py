@@ -2,8 +2,8 @@
 
     python corpora/demo/make_demo.py
 
-Every article is one passage of ``corpora/framing/demo_pool.jsonl`` (never in the training
-split), each used once, dated inside a quarter from 2014Q1 to 2026Q3 so that the *true* stance
+Every article is one passage of ``corpora/framing/demo_pool.jsonl`` or
+``corpora/framing/validation.jsonl`` (never in the training split), each used once, dated inside a quarter from 2014Q1 to 2026Q3 so that the *true* stance
 mix follows a documented path: a Russian-orbit-leaning period after 2014, a gradual balance, and a
 multi-vector shift after 2022.  All text is synthetic (written for the project).
 
@@ -23,7 +23,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
-POOL = HERE.parent / "framing" / "demo_pool.jsonl"
+# The two splits no bundled model trains on: the demo pool, and the validation split (used only
+# to pick the fine-tuning epoch and calibrate the optional LoRA model, never by the default).
+POOLS = (HERE.parent / "framing" / "demo_pool.jsonl", HERE.parent / "framing" / "validation.jsonl")
 STANCES = ("multi_vector", "russian_orbit", "neutral", "off_topic")
 
 
@@ -56,7 +58,7 @@ def quarters() -> list[tuple[int, int]]:
 
 def main() -> int:
     rng = random.Random(2014)
-    pool = [json.loads(line) for line in POOL.open(encoding="utf-8") if line.strip()]
+    pool = [json.loads(line) for p in POOLS for line in p.open(encoding="utf-8") if line.strip()]
     by_stance: dict[str, list[dict]] = {s: [r for r in pool if r["stance"] == s] for s in STANCES}
     for s in STANCES:
         rng.shuffle(by_stance[s])
