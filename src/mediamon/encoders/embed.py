@@ -5,7 +5,21 @@ run the encoder, mean-pool the last hidden states over the attention mask and
 L2-normalise.  Texts are tokenised once, sorted by length and batched so that padding is
 minimal; the output keeps the input order.
 
-Thread count is left to the caller (``torch.set_num_threads``); nothing here downloads.
+Speed options (all off by default, so default outputs are unchanged):
+
+* ``quantize="int8"`` — dynamic int8 quantisation of the ``Linear`` layers on CPU
+  (weights int8, activations quantised per batch); measured quality in
+  ``benchmarks/RESULTS.md`` ("Speed").
+* ``threads`` — intra-op threads for this process (``torch.set_num_threads``); by default
+  the thread count is left to the caller.
+* ``chunk_size`` of :meth:`E5Embedder.embed` — inputs longer than this are processed in
+  chunks: each chunk is length-sorted on its own and the next chunk is tokenised in a
+  background thread while the current one runs (tokenisation off the critical path; the
+  tokenizer releases the GIL), and memory stays bounded by the chunk.
+* On CUDA the padded batches are pinned and copied asynchronously; use
+  ``dtype="float16"``/``"bfloat16"`` and large ``batch_size`` there.
+
+Nothing here downloads.
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["E5Embedder", "load_default_embedder"]
+__all__ = ["E5Embedder", "load_default_embedder", "quantize_int8"]
 
 DeviceName = Literal["auto", "cpu", "cuda"] | str
 DTypeName = Literal["float32", "fp32", "float16", "fp16", "bfloat16", "bf16"]
@@ -52,15 +66,30 @@ class E5Embedder:
         path: A directory loadable with ``AutoModel``/``AutoTokenizer.from_pretrained``.
         device: ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"auto"`` (CUDA when available).
         dtype: ``"float32"`` (default); ``"float16"``/``"bfloat16"`` only on CUDA.
+        quantize: ``None``/``"none"`` (default) or ``"int8"``: dynamic int8 quantisation of the
+            ``Linear`` layers (CPU only).
+        threads: Intra-op CPU threads to use (``torch.set_num_threads``); ``None``/0 leaves
+            the process setting alone.
 
     Raises:
-        ValueError: an unknown dtype, a reduced-precision dtype on CPU, or CUDA missing.
+        ValueError: an unknown dtype or quantisation, a reduced-precision dtype or int8 on
+            the wrong device, or CUDA missing.
     """
 
-    def __init__(self, path: str | Path, *, device: DeviceName = "auto", dtype: DTypeName | str = "float32"):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        device: DeviceName = "auto",
+        dtype: DTypeName | str = "float32",
+        quantize: str | None = None,
+        threads: int | None = None,
+    ):
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        if threads:
+            torch.set_num_threads(int(threads))
         key = str(dtype).removeprefix("torch.").lower()
         if key not in _DTYPES:
             raise ValueError(f"unknown dtype {dtype!r}; use float32, float16 or bfloat16")
@@ -72,6 +101,14 @@ class E5Embedder:
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
         model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
+        q = (quantize or "none").lower()
+        if q not in ("none", "int8"):
+            raise ValueError(f"unknown quantize {quantize!r}; use 'none' or 'int8'")
+        if q == "int8":
+            if self.device.type != "cpu" or self.dtype != torch.float32:
+                raise ValueError("quantize='int8' is a CPU float32 option")
+            self.model = quantize_int8(self.model)
+        self.quantize: str = q
         cfg = self.model.config
         self.dim: int = int(cfg.hidden_size)
         limits = [int(getattr(cfg, "max_position_embeddings", 512) or 512)]
@@ -88,6 +125,7 @@ class E5Embedder:
         batch_size: int = 32,
         max_length: int = 512,
         normalize: bool = True,
+        chunk_size: int = 8192,
     ) -> np.ndarray:
         """Embed texts.
 
@@ -98,6 +136,8 @@ class E5Embedder:
             max_length: Tokens per text including ``<s>``/``</s>``; longer texts are truncated.
                 Clamped to the model's position limit.
             normalize: L2-normalise each vector (cosine = dot product).
+            chunk_size: Inputs longer than this are embedded chunk by chunk (each chunk sorted
+                by length on its own) with the next chunk tokenised in a background thread.
 
         Returns:
             ``float32`` array of shape ``(len(texts), dim)`` in input order.
@@ -105,8 +145,6 @@ class E5Embedder:
         Raises:
             ValueError: ``batch_size`` or ``max_length`` is not positive.
         """
-        import torch
-
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of texts, not a single string")
         if batch_size < 1 or max_length < 2:
@@ -116,19 +154,43 @@ class E5Embedder:
         if n == 0:
             return out
         max_length = min(max_length, self.max_positions)
-        enc = self.tokenizer(
-            [prefix + t for t in texts],
-            truncation=True,
-            max_length=max_length,
-            padding=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
-        ids: list[list[int]] = enc["input_ids"]
+
+        def tokenize(lo: int, hi: int) -> list[list[int]]:
+            enc = self.tokenizer(
+                [prefix + t for t in texts[lo:hi]],
+                truncation=True,
+                max_length=max_length,
+                padding=False,
+                return_attention_mask=False,
+                return_token_type_ids=False,
+            )
+            return list(enc["input_ids"])
+
+        step = max(int(chunk_size), batch_size)
+        if n <= step:
+            self._embed_ids(tokenize(0, n), out, 0, batch_size, normalize)
+            return out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mediamon-tokenize") as pool:
+            nxt = pool.submit(tokenize, 0, min(step, n))
+            for lo in range(0, n, step):
+                ids = nxt.result()
+                if lo + step < n:
+                    nxt = pool.submit(tokenize, lo + step, min(lo + 2 * step, n))
+                self._embed_ids(ids, out, lo, batch_size, normalize)
+        return out
+
+    def _embed_ids(self, ids: list[list[int]], out: np.ndarray, offset: int, batch_size: int, normalize: bool) -> None:
+        """Embed tokenised texts (length-sorted batches) into ``out[offset:offset + len(ids)]``."""
+        import torch
+
+        n = len(ids)
         order = sorted(range(n), key=lambda i: len(ids[i]), reverse=True)
         pad_id = self.tokenizer.pad_token_id
         if pad_id is None:
             pad_id = 0
+        cuda = self.device.type == "cuda"
         with torch.inference_mode():
             for b0 in range(0, n, batch_size):
                 idx = order[b0 : b0 + batch_size]
@@ -139,18 +201,41 @@ class E5Embedder:
                     row = ids[i]
                     input_ids[r, : len(row)] = torch.tensor(row, dtype=torch.long)
                     mask[r, : len(row)] = 1
-                input_ids = input_ids.to(self.device)
-                mask = mask.to(self.device)
+                if cuda:
+                    input_ids = input_ids.pin_memory().to(self.device, non_blocking=True)
+                    mask = mask.pin_memory().to(self.device, non_blocking=True)
+                else:
+                    input_ids = input_ids.to(self.device)
+                    mask = mask.to(self.device)
                 hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(torch.float32)
                 pooled = (hidden.to(torch.float32) * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
                 if normalize:
                     pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=-1, eps=1e-12)
-                out[np.asarray(idx)] = pooled.cpu().numpy()
-        return out
+                out[offset + np.asarray(idx)] = pooled.cpu().numpy()
 
     def __repr__(self) -> str:
-        return f"E5Embedder(path={str(self.path)!r}, device={str(self.device)!r}, dtype={self.dtype})"
+        q = f", quantize={self.quantize!r}" if self.quantize != "none" else ""
+        return f"E5Embedder(path={str(self.path)!r}, device={str(self.device)!r}, dtype={self.dtype}{q})"
+
+
+def quantize_int8(model: Any) -> Any:
+    """Dynamic int8 quantisation of a model's ``Linear`` layers (CPU inference).
+
+    Args:
+        model: A float32 ``torch.nn.Module`` in eval mode.
+
+    Returns:
+        The quantised module (int8 weights, activations quantised on the fly per batch);
+        embeddings, LayerNorm and the attention softmax stay float32.
+    """
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notice
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def load_default_embedder(

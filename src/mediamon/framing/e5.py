@@ -71,6 +71,12 @@ class E5FramingModel(FramingModel):
         batch_size: Encoder batch size.
         prefix: E5 input prefix; ``"query: "`` is what E5's authors recommend for embeddings
             used as features (linear probing), ``"passage: "`` for retrieval documents.
+        quantize: Speed option, ``none`` (default) or ``int8``: dynamic int8 quantisation of the
+            encoder's linear layers when it runs on CPU (ignored on CUDA).  Quality cost
+            measured in ``benchmarks/RESULTS.md`` ("Speed").
+        dtype: Speed option, ``float32`` (default), ``float16``/``bfloat16`` (CUDA only) or
+            ``auto`` (float16 on CUDA, float32 on CPU).
+        threads: Speed option, intra-op CPU threads for the encoder (0: leave torch's setting).
     """
 
     kind = "e5"
@@ -89,6 +95,9 @@ class E5FramingModel(FramingModel):
         seed: int = 0,
         batch_size: int = 32,
         prefix: str = "query: ",
+        quantize: str = "none",
+        dtype: str = "float32",
+        threads: int = 0,
     ) -> None:
         super().__init__(name=name, version=version)
         self.encoder = encoder
@@ -100,6 +109,11 @@ class E5FramingModel(FramingModel):
         self.seed = seed
         self.batch_size = batch_size
         self.prefix = prefix
+        if quantize not in ("none", "int8"):
+            raise ValueError(f"quantize must be 'none' or 'int8', got {quantize!r}")
+        self.quantize = quantize
+        self.dtype = dtype
+        self.threads = threads
         self.device = "auto"
         self._embedder: Any = None
         self._cache: dict[str, np.ndarray] = {}
@@ -111,6 +125,7 @@ class E5FramingModel(FramingModel):
             "encoder": self.encoder, "max_length": self.max_length, "input_mode": self.input_mode,
             "long_text": self.long_text, "C": self.C, "class_weight": self.class_weight, "seed": self.seed,
             "batch_size": self.batch_size, "prefix": self.prefix,
+            "quantize": self.quantize, "dtype": self.dtype, "threads": self.threads,
         }
 
     def clone(self) -> E5FramingModel:
@@ -131,12 +146,24 @@ class E5FramingModel(FramingModel):
         """The loaded encoder (built on first use)."""
         if self._embedder is None:
             from ..encoders import E5Embedder, resolve_encoder
+            from ..encoders.embed import _resolve_device
 
-            self._embedder = E5Embedder(resolve_encoder(self.encoder), device=self.device)  # type: ignore[arg-type]
+            on_cuda = _resolve_device(self.device).type == "cuda"
+            dtype = ("float16" if on_cuda else "float32") if self.dtype == "auto" else self.dtype
+            int8 = self.quantize == "int8" and not on_cuda
+            self._embedder = E5Embedder(
+                resolve_encoder(self.encoder), device=self.device, dtype=dtype,  # type: ignore[arg-type]
+                threads=self.threads or None,
+            )
             if self.lora_ is not None and self.lora_config_ is not None:
                 from .finetune import apply_lora
 
                 apply_lora(self._embedder.model, self.lora_config_, self.lora_)
+            if int8:  # after the adapters, so that they are quantised with their base layers
+                from ..encoders.embed import quantize_int8
+
+                self._embedder.model = quantize_int8(self._embedder.model)
+                self._embedder.quantize = "int8"
         return self._embedder
 
     def _inputs(self, text: str) -> list[str]:

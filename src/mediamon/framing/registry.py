@@ -49,7 +49,7 @@ def resolve_model_path(name_or_dir: str | Path) -> Path:
 
 def load_model(name_or_dir: str | Path = "default") -> FramingModel:
     """Load a framing model by bundled name or directory (hash-checked, no pickle)."""
-    from . import tfidf  # noqa: F401  (registers the kind)
+    from . import static, tfidf  # noqa: F401  (registers the kinds)
 
     try:
         from . import e5  # noqa: F401

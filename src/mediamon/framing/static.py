@@ -1,0 +1,432 @@
+"""The fast tier: static token embeddings distilled from the e5 encoder + linear heads.
+
+Model2vec-style distillation, done here without extra dependencies:
+
+1. **Vocabulary.**  The encoder's sentencepiece vocabulary (250k pieces, 100 languages) is
+   restricted to what Russian, Kazakh and English news need: the ``top_pieces`` most
+   probable pieces written in Latin or Cyrillic letters or digits (ranked by the unigram
+   log-probability stored in ``tokenizer.json``), every piece that occurs in the training
+   texts, every single character piece of those scripts (so any word can still be spelt
+   out) and the special tokens.
+2. **Token vectors.**  Each kept piece is run through the encoder alone
+   (``<s> piece </s>``) and mean-pooled exactly like the e5 recipe.
+3. **Compression.**  PCA to ``dims`` dimensions, then SIF weighting ``a / (a + p(piece))``
+   with ``p`` from the unigram log-probabilities, so frequent function pieces count little.
+   The table is stored as float16 safetensors.
+4. **Tokenizer.**  A Unigram tokenizer with the restricted vocabulary (same normaliser and
+   pre-tokeniser as the encoder) is written beside the table; words whose pieces were
+   dropped are re-segmented into kept, shorter pieces rather than lost.
+
+An article vector is the mean of its token vectors, L2-normalised; the heads are logistic
+regressions as in :mod:`mediamon.framing.e5`.  Tokenisation goes word by word through a
+bounded cache (news vocabularies are Zipfian), and the pooling is one sparse
+matrix product, so scoring costs microseconds per article and memory stays flat.
+
+Nothing is downloaded: distillation reads the local encoder checkpoint (see
+:func:`mediamon.encoders.resolve_encoder`); a saved model needs neither torch nor the encoder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+from sklearn.linear_model import LogisticRegression
+
+from ..errors import ModelError
+from ..records import STANCES, TOPICS
+from .base import FramingModel
+
+__all__ = ["StaticEmbedding", "StaticFramingModel", "distill_static", "fit_linear_heads"]
+
+#: Letters of the scripts mediamon handles (Latin, Cyrillic incl. Kazakh letters), digits.
+_KEEP_PIECE = re.compile(r"^▁?[A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІіЎўЈј0-9'’\-]+$")
+_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
+
+
+def fit_linear_heads(
+    X: np.ndarray, y_stance: np.ndarray, y_topics: np.ndarray, *, C: float, class_weight: str, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Logistic stance head (4 classes) and one logistic head per topic.
+
+    Args:
+        X: Features (n, d).
+        y_stance: Stance indices (n,).
+        y_topics: Topic indicators (n, 8).
+        C: Inverse regularisation strength.
+        class_weight: ``balanced`` or ``none``.
+        seed: Solver seed.
+
+    Returns:
+        ``(stance_W, stance_b, topic_W, topic_b)`` as float32; absent classes get bias -30,
+        constant topics a bias of +-30.
+    """
+    cw = "balanced" if class_weight == "balanced" else None
+    d = X.shape[1]
+    clf = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
+    clf.fit(X, y_stance)
+    W = np.zeros((len(STANCES), d), dtype=np.float32)
+    b = np.full(len(STANCES), -30.0, dtype=np.float32)
+    if len(clf.classes_) == 2:  # sklearn returns one row for two classes
+        W[clf.classes_[1]], b[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
+        W[clf.classes_[0]], b[clf.classes_[0]] = 0.0, 0.0
+    else:
+        for row, cls in enumerate(clf.classes_):
+            W[cls], b[cls] = clf.coef_[row], clf.intercept_[row]
+    TW = np.zeros((len(TOPICS), d), dtype=np.float32)
+    tb = np.full(len(TOPICS), -30.0, dtype=np.float32)
+    for j in range(len(TOPICS)):
+        col = y_topics[:, j]
+        if col.min() == col.max():
+            tb[j] = 30.0 if col.max() == 1 else -30.0
+            continue
+        h = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
+        h.fit(X, col)
+        TW[j], tb[j] = h.coef_[0], h.intercept_[0]
+    return W, b, TW, tb
+
+
+class StaticEmbedding:
+    """A static token-embedding table with its (restricted) tokenizer.
+
+    Args:
+        tokenizer_json: The ``tokenizer.json`` text of a ``tokenizers`` tokenizer whose ids
+            index the rows of ``table``.
+        table: Token vectors (vocab, dim); rows are already weighted.
+        max_tokens: Tokens per article (0: no limit).  The first ``max_tokens`` count.
+        cache_size: Words kept in the word → ids cache before it is cleared (bounds memory).
+    """
+
+    def __init__(
+        self, tokenizer_json: str, table: np.ndarray, *, max_tokens: int = 0, cache_size: int = 300_000
+    ):
+        from tokenizers import Tokenizer
+
+        self.tokenizer_json = tokenizer_json
+        self.tokenizer = Tokenizer.from_str(tokenizer_json)
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.table = np.ascontiguousarray(table, dtype=np.float32)
+        if self.table.ndim != 2 or self.table.shape[0] != self.tokenizer.get_vocab_size(
+            with_added_tokens=True
+        ):
+            raise ModelError(
+                f"static table shape {self.table.shape} does not match the tokenizer's "
+                f"{self.tokenizer.get_vocab_size(with_added_tokens=True)} pieces"
+            )
+        self.dim = int(self.table.shape[1])
+        self.max_tokens = int(max_tokens)
+        self.cache_size = int(cache_size)
+        self._words: dict[str, list[int]] = {}
+        self._skip = {self.tokenizer.token_to_id(t) for t in _SPECIALS} - {None}
+
+    def _word_ids(self, words: Sequence[str]) -> None:
+        """Tokenise words missing from the cache (one batched call)."""
+        uniq = set(words)
+        missing = [w for w in uniq if w not in self._words]
+        if not missing:
+            return
+        if len(self._words) + len(missing) > self.cache_size:
+            self._words.clear()  # bounded memory; this call's words are all re-tokenised
+            missing = list(uniq)
+        enc = self.tokenizer.encode_batch(missing, add_special_tokens=False)
+        skip = self._skip
+        for w, e in zip(missing, enc, strict=True):
+            self._words[w] = [i for i in e.ids if i not in skip]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text (words cached; special and unknown pieces dropped)."""
+        split = [t.split() for t in texts]
+        self._word_ids([w for ws in split for w in ws])
+        cache = self._words
+        out: list[list[int]] = []
+        for ws in split:
+            ids = [i for w in ws for i in cache[w]] if ws else []
+            if self.max_tokens and len(ids) > self.max_tokens:
+                ids = ids[: self.max_tokens]
+            out.append(ids)
+        return out
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Article vectors (n, dim): mean of token vectors, L2-normalised, float32."""
+        from scipy.sparse import csr_matrix
+
+        n = len(texts)
+        if n == 0:
+            return np.zeros((0, self.dim), np.float32)
+        ids = self.token_ids(texts)
+        lens = np.fromiter((len(r) for r in ids), dtype=np.int64, count=n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        cols = np.fromiter((i for r in ids for i in r), dtype=np.int64, count=int(indptr[-1]))
+        C = csr_matrix((np.ones(len(cols), np.float32), cols, indptr), shape=(n, self.table.shape[0]))
+        X = np.asarray(C @ self.table, dtype=np.float32)
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        return X / np.maximum(norms, 1e-12)
+
+
+def _restricted_tokenizer(full: dict[str, Any], keep: list[int]) -> str:
+    """``tokenizer.json`` text of a Unigram tokenizer keeping only the ``keep`` ids, in that order."""
+    vocab = full["model"]["vocab"]
+    new_vocab = [[vocab[i][0], float(vocab[i][1])] for i in keep]
+    unk = full["model"].get("unk_id")
+    unk_new = keep.index(unk) if unk is not None and unk in keep else None
+    idmap = {old: new for new, old in enumerate(keep)}
+    added = []
+    for a in full.get("added_tokens", []):
+        if a["id"] in idmap:
+            added.append({**a, "id": idmap[a["id"]]})
+    out = {
+        "version": full.get("version", "1.0"),
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": full.get("normalizer"),
+        "pre_tokenizer": full.get("pre_tokenizer"),
+        "post_processor": None,
+        "decoder": full.get("decoder"),
+        "model": {"type": "Unigram", "unk_id": unk_new, "vocab": new_vocab, "byte_fallback": False},
+    }
+    return json.dumps(out, ensure_ascii=False)
+
+
+def select_vocabulary(full: dict[str, Any], texts: Iterable[str], *, top_pieces: int) -> list[int]:
+    """Ids of the encoder's pieces to keep (sorted).
+
+    Args:
+        full: The encoder's ``tokenizer.json`` as a dict (Unigram model).
+        texts: Reference texts; every piece they use is kept.
+        top_pieces: How many of the most probable Latin/Cyrillic/digit pieces to keep.
+    """
+    from tokenizers import Tokenizer
+
+    if full.get("model", {}).get("type") != "Unigram":
+        raise ModelError("static distillation needs a sentencepiece Unigram tokenizer (XLM-R / e5 family)")
+    vocab = full["model"]["vocab"]
+    keep: set[int] = {i for i, (p, _s) in enumerate(vocab) if p in _SPECIALS}
+    script = [(s, i) for i, (p, s) in enumerate(vocab) if _KEEP_PIECE.match(p)]
+    keep.update(i for _s, i in sorted(script, reverse=True)[:top_pieces])
+    keep.update(
+        i for i, (p, _s) in enumerate(vocab) if len(p.removeprefix("▁")) == 1 and _KEEP_PIECE.match(p)
+    )
+    keep.update(i for i, (p, _s) in enumerate(vocab) if len(p) == 1 and not p.isalnum())  # punctuation, ▁
+    tk = Tokenizer.from_str(json.dumps(full))
+    tk.no_truncation()
+    tk.no_padding()
+    batch: list[str] = []
+    for t in texts:
+        batch.append(t)
+        if len(batch) >= 256:
+            for e in tk.encode_batch(batch, add_special_tokens=False):
+                keep.update(e.ids)
+            batch = []
+    if batch:
+        for e in tk.encode_batch(batch, add_special_tokens=False):
+            keep.update(e.ids)
+    return sorted(keep)
+
+
+def distill_static(
+    encoder_dir: str | Path,
+    texts: Iterable[str] = (),
+    *,
+    top_pieces: int = 24_000,
+    dims: int = 256,
+    sif_a: float = 1e-4,
+    batch_size: int = 512,
+    progress: Any = None,
+) -> StaticEmbedding:
+    """Distil a static embedding table from a local HF encoder checkpoint (no download).
+
+    Args:
+        encoder_dir: Directory with ``tokenizer.json`` (sentencepiece Unigram) and weights
+            loadable by ``transformers.AutoModel``.
+        texts: Reference texts whose pieces are always kept (e.g. the training texts).
+        top_pieces: Most probable Latin/Cyrillic/digit pieces kept in addition.
+        dims: PCA dimensions (clamped to the encoder width and vocabulary size).
+        sif_a: SIF weight parameter; 0 disables the weighting.
+        batch_size: Pieces per encoder forward pass.
+        progress: Optional callable taking a status line.
+
+    Returns:
+        The distilled :class:`StaticEmbedding` (float32 table).
+    """
+    import torch
+    from transformers import AutoModel
+
+    say = progress or (lambda _m: None)
+    enc_dir = Path(encoder_dir)
+    full = json.loads((enc_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    keep = select_vocabulary(full, texts, top_pieces=top_pieces)
+    vocab = full["model"]["vocab"]
+    ids_of = {p: i for i, (p, _s) in enumerate(vocab)}
+    bos, eos = ids_of.get("<s>", 0), ids_of.get("</s>", 2)
+    say(f"distilling {len(keep)} pieces from {enc_dir.name}")
+    model = AutoModel.from_pretrained(str(enc_dir), local_files_only=True).eval()
+    vecs = np.zeros((len(keep), int(model.config.hidden_size)), dtype=np.float32)
+    with torch.inference_mode():
+        for b0 in range(0, len(keep), batch_size):
+            chunk = keep[b0 : b0 + batch_size]
+            inp = torch.tensor([[bos, i, eos] for i in chunk], dtype=torch.long)
+            h = model(input_ids=inp, attention_mask=torch.ones_like(inp)).last_hidden_state
+            vecs[b0 : b0 + len(chunk)] = h.mean(dim=1).float().numpy()
+    # PCA (centred SVD) to `dims`
+    k = max(1, min(dims, vecs.shape[1], vecs.shape[0]))
+    mu = vecs.mean(axis=0, keepdims=True)
+    _u, _s, vt = np.linalg.svd(vecs - mu, full_matrices=False)
+    table = (vecs - mu) @ vt[:k].T
+    if sif_a > 0:
+        logp = np.array([float(vocab[i][1]) for i in keep])
+        p = np.exp(np.minimum(logp, 0.0))
+        w = sif_a / (sif_a + p)
+        table *= w[:, None]
+    for s in _SPECIALS:  # special tokens carry no content
+        if s in ids_of and ids_of[s] in keep:
+            table[keep.index(ids_of[s])] = 0.0
+    # rounded to float16 now so that a saved and reloaded model scores exactly as trained
+    return StaticEmbedding(_restricted_tokenizer(full, keep), table.astype(np.float16).astype(np.float32))
+
+
+class StaticFramingModel(FramingModel):
+    """Static (distilled) token embeddings + logistic heads: the fast tier.
+
+    Args:
+        encoder: Encoder to distil from (built-in name or local checkpoint directory).
+        max_length: Tokens per article that count (0: all).
+        top_pieces: Most probable Latin/Cyrillic pieces kept besides those of the training texts.
+        dims: PCA dimensions of the table.
+        sif_a: SIF weighting parameter (0: plain mean).
+        C: Inverse regularisation of the heads.
+        class_weight: ``balanced`` or ``none``.
+        seed: Solver seed.
+    """
+
+    kind = "static"
+
+    def __init__(
+        self,
+        *,
+        name: str = "mediamon-static",
+        version: str = "0.1.0",
+        encoder: str = "multilingual-e5-small",
+        max_length: int = 0,
+        top_pieces: int = 24_000,
+        dims: int = 256,
+        sif_a: float = 1e-4,
+        C: float = 4.0,
+        class_weight: str = "balanced",
+        seed: int = 0,
+    ) -> None:
+        super().__init__(name=name, version=version)
+        self.encoder = encoder
+        self.max_length = max_length
+        self.top_pieces = top_pieces
+        self.dims = dims
+        self.sif_a = sif_a
+        self.C = C
+        self.class_weight = class_weight
+        self.seed = seed
+        # one holder shared with clones: cross-validation folds reuse the table distilled first
+        self._shared: dict[str, StaticEmbedding | None] = {"table": None}
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "encoder": self.encoder,
+            "max_length": self.max_length,
+            "top_pieces": self.top_pieces,
+            "dims": self.dims,
+            "sif_a": self.sif_a,
+            "C": self.C,
+            "class_weight": self.class_weight,
+            "seed": self.seed,
+        }
+
+    @property
+    def static_(self) -> StaticEmbedding | None:
+        """The static embedding table with its tokenizer (``None`` before distillation)."""
+        return self._shared["table"]
+
+    @static_.setter
+    def static_(self, value: StaticEmbedding | None) -> None:
+        self._shared["table"] = value
+
+    def clone(self) -> StaticFramingModel:
+        c = type(self)(name=self.name, version=self.version, **self.params())
+        c._shared = self._shared  # share the distilled table across CV folds and the final fit
+        return c
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Article vectors (n, dims); distils the table on first use if there is none."""
+        if self.static_ is None:
+            raise ModelError("static model has no embedding table: fit it (or call distill) first")
+        return self.static_.embed(texts)
+
+    def distill(self, texts: Iterable[str] = ()) -> StaticEmbedding:
+        """Distil the table from the configured encoder (local files only).
+
+        If ``encoder`` names a saved static model (a directory, or a bundled model name such as
+        ``fast``), its table and tokenizer are reused instead (hash-checked), so heads can be
+        retrained without distilling again.
+        """
+        from ..encoders import resolve_encoder
+        from .registry import bundled_models_dir
+
+        for cand in (Path(self.encoder), bundled_models_dir() / self.encoder):
+            meta = cand / "meta.json"
+            if meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("kind") == self.kind:
+                src = FramingModel.load(cand)
+                assert isinstance(src, StaticFramingModel) and src.static_ is not None
+                self.static_ = StaticEmbedding(src.static_.tokenizer_json, src.static_.table)
+                self.static_.max_tokens = self.max_length
+                return self.static_
+        self.static_ = distill_static(
+            resolve_encoder(self.encoder), texts, top_pieces=self.top_pieces, dims=self.dims, sif_a=self.sif_a
+        )
+        self.static_.max_tokens = self.max_length
+        return self.static_
+
+    def _fit(self, texts: Sequence[str], y_stance: np.ndarray, y_topics: np.ndarray) -> None:
+        if self.static_ is None:
+            self.distill(texts)
+        X = self.embed(texts)
+        self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_ = fit_linear_heads(
+            X, y_stance, y_topics, C=self.C, class_weight=self.class_weight, seed=self.seed
+        )
+
+    def _raw_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        X = self.embed(texts)
+        z = X @ self.stance_W_.T + self.stance_b_
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        t = X @ self.topic_W_.T + self.topic_b_
+        return logp, 1.0 / (1.0 + np.exp(-np.clip(t, -60, 60)))
+
+    def _save_weights(self, path: Path) -> list[str]:
+        if self.static_ is None:
+            raise ModelError("nothing to save: the static model is not fitted")
+        save_file(
+            {
+                "stance_W": self.stance_W_,
+                "stance_b": self.stance_b_,
+                "topic_W": self.topic_W_,
+                "topic_b": self.topic_b_,
+            },
+            str(path / "model.safetensors"),
+        )
+        save_file({"table": self.static_.table.astype(np.float16)}, str(path / "static.safetensors"))
+        (path / "tokenizer.json").write_text(self.static_.tokenizer_json, encoding="utf-8")
+        return ["model.safetensors", "static.safetensors", "tokenizer.json"]
+
+    def _load_weights(self, path: Path, meta: dict[str, Any]) -> None:
+        w = load_file(str(path / "model.safetensors"))
+        self.stance_W_, self.stance_b_ = w["stance_W"], w["stance_b"]
+        self.topic_W_, self.topic_b_ = w["topic_W"], w["topic_b"]
+        table = load_file(str(path / "static.safetensors"))["table"]
+        self.static_ = StaticEmbedding(
+            (path / "tokenizer.json").read_text(encoding="utf-8"), table, max_tokens=self.max_length
+        )
