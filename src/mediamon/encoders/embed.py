@@ -99,6 +99,9 @@ class E5Embedder:
             raise ValueError(f"dtype {_DTYPES[key]} is only supported on CUDA; use float32 on CPU")
         self.path = Path(path)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in pipes and logs
         model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         q = (quantize or "none").lower()
