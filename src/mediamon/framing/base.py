@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from ..errors import ModelError
 from ..records import STANCES, TOPICS
@@ -32,6 +33,8 @@ __all__ = [
     "sha256_file",
     "read_meta",
     "library_versions",
+    "fit_linear_heads",
+    "linear_scores",
 ]
 
 MODEL_FORMAT = 1
@@ -231,3 +234,58 @@ def encode_labels(stances: Sequence[str], topics: Sequence[Sequence[str]]) -> tu
         for t in ts:
             Y[r, tix[t]] = 1
     return y, Y
+
+def fit_linear_heads(
+    X: np.ndarray, y_stance: np.ndarray, y_topics: np.ndarray, *, C: float, class_weight: str, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Logistic stance head (4 classes) and one logistic head per topic.
+
+    Args:
+        X: Features (n, d).
+        y_stance: Stance indices (n,).
+        y_topics: Topic indicators (n, 8).
+        C: Inverse regularisation strength.
+        class_weight: ``balanced`` or ``none``.
+        seed: Solver seed.
+
+    Returns:
+        ``(stance_W, stance_b, topic_W, topic_b)`` as float32; absent classes get bias -30,
+        constant topics a bias of +-30.
+    """
+    cw = "balanced" if class_weight == "balanced" else None
+    d = X.shape[1]
+    clf = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
+    clf.fit(X, y_stance)
+    W = np.zeros((len(STANCES), d), dtype=np.float32)
+    b = np.full(len(STANCES), -30.0, dtype=np.float32)
+    if len(clf.classes_) == 2:  # sklearn returns one row for two classes
+        W[clf.classes_[1]], b[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
+        W[clf.classes_[0]], b[clf.classes_[0]] = 0.0, 0.0
+    else:
+        for row, cls in enumerate(clf.classes_):
+            W[cls], b[cls] = clf.coef_[row], clf.intercept_[row]
+    TW = np.zeros((len(TOPICS), d), dtype=np.float32)
+    tb = np.full(len(TOPICS), -30.0, dtype=np.float32)
+    for j in range(len(TOPICS)):
+        col = y_topics[:, j]
+        if col.min() == col.max():
+            tb[j] = 30.0 if col.max() == 1 else -30.0
+            continue
+        h = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
+        h.fit(X, col)
+        TW[j], tb[j] = h.coef_[0], h.intercept_[0]
+    return W, b, TW, tb
+
+
+def linear_scores(
+    X: Any, stance_W: np.ndarray, stance_b: np.ndarray, topic_W: np.ndarray, topic_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stance log-probabilities (softmax) and topic probabilities (sigmoid) of linear heads.
+
+    ``X`` may be dense or scipy-sparse.
+    """
+    z = np.asarray(X @ stance_W.T) + stance_b
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    t = np.asarray(X @ topic_W.T) + topic_b
+    return logp, 1.0 / (1.0 + np.exp(-np.clip(t, -60, 60)))

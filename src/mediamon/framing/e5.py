@@ -19,10 +19,8 @@ from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
-from sklearn.linear_model import LogisticRegression
 
-from ..records import STANCES, TOPICS
-from .base import FramingModel
+from .base import FramingModel, fit_linear_heads, linear_scores
 
 __all__ = ["E5FramingModel", "split_windows", "title_lead"]
 
@@ -198,35 +196,12 @@ class E5FramingModel(FramingModel):
 
     # -- heads ------------------------------------------------------------------------
     def _fit(self, texts: Sequence[str], y_stance: np.ndarray, y_topics: np.ndarray) -> None:
-        X = self.embed(texts)
-        cw = "balanced" if self.class_weight == "balanced" else None
-        d = X.shape[1]
-        clf = LogisticRegression(C=self.C, class_weight=cw, max_iter=5000, random_state=self.seed)
-        clf.fit(X, y_stance)
-        W = np.zeros((len(STANCES), d), dtype=np.float32)
-        b = np.full(len(STANCES), -30.0, dtype=np.float32)
-        for row, cls in enumerate(clf.classes_):
-            W[cls], b[cls] = clf.coef_[row], clf.intercept_[row]
-        self.stance_W_, self.stance_b_ = W, b
-        TW = np.zeros((len(TOPICS), d), dtype=np.float32)
-        tb = np.full(len(TOPICS), -30.0, dtype=np.float32)
-        for j in range(len(TOPICS)):
-            col = y_topics[:, j]
-            if col.min() == col.max():
-                tb[j] = 30.0 if col.max() == 1 else -30.0
-                continue
-            h = LogisticRegression(C=self.C, class_weight=cw, max_iter=5000, random_state=self.seed)
-            h.fit(X, col)
-            TW[j], tb[j] = h.coef_[0], h.intercept_[0]
-        self.topic_W_, self.topic_b_ = TW, tb
+        self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_ = fit_linear_heads(
+            self.embed(texts), y_stance, y_topics, C=self.C, class_weight=self.class_weight, seed=self.seed
+        )
 
     def _raw_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        X = self.embed(texts)
-        z = X @ self.stance_W_.T + self.stance_b_
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        t = X @ self.topic_W_.T + self.topic_b_
-        return logp, 1.0 / (1.0 + np.exp(-t))
+        return linear_scores(self.embed(texts), self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_)
 
     def _save_weights(self, path: Path) -> list[str]:
         save_file(

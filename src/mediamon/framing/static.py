@@ -36,59 +36,15 @@ from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
-from sklearn.linear_model import LogisticRegression
 
 from ..errors import ModelError
-from ..records import STANCES, TOPICS
-from .base import FramingModel
+from .base import FramingModel, fit_linear_heads, linear_scores
 
-__all__ = ["StaticEmbedding", "StaticFramingModel", "distill_static", "fit_linear_heads"]
+__all__ = ["StaticEmbedding", "StaticFramingModel", "distill_static"]
 
 #: Letters of the scripts mediamon handles (Latin, Cyrillic incl. Kazakh letters), digits.
 _KEEP_PIECE = re.compile(r"^▁?[A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІіЎўЈј0-9'’\-]+$")
 _SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
-
-
-def fit_linear_heads(
-    X: np.ndarray, y_stance: np.ndarray, y_topics: np.ndarray, *, C: float, class_weight: str, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Logistic stance head (4 classes) and one logistic head per topic.
-
-    Args:
-        X: Features (n, d).
-        y_stance: Stance indices (n,).
-        y_topics: Topic indicators (n, 8).
-        C: Inverse regularisation strength.
-        class_weight: ``balanced`` or ``none``.
-        seed: Solver seed.
-
-    Returns:
-        ``(stance_W, stance_b, topic_W, topic_b)`` as float32; absent classes get bias -30,
-        constant topics a bias of +-30.
-    """
-    cw = "balanced" if class_weight == "balanced" else None
-    d = X.shape[1]
-    clf = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
-    clf.fit(X, y_stance)
-    W = np.zeros((len(STANCES), d), dtype=np.float32)
-    b = np.full(len(STANCES), -30.0, dtype=np.float32)
-    if len(clf.classes_) == 2:  # sklearn returns one row for two classes
-        W[clf.classes_[1]], b[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
-        W[clf.classes_[0]], b[clf.classes_[0]] = 0.0, 0.0
-    else:
-        for row, cls in enumerate(clf.classes_):
-            W[cls], b[cls] = clf.coef_[row], clf.intercept_[row]
-    TW = np.zeros((len(TOPICS), d), dtype=np.float32)
-    tb = np.full(len(TOPICS), -30.0, dtype=np.float32)
-    for j in range(len(TOPICS)):
-        col = y_topics[:, j]
-        if col.min() == col.max():
-            tb[j] = 30.0 if col.max() == 1 else -30.0
-            continue
-        h = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
-        h.fit(X, col)
-        TW[j], tb[j] = h.coef_[0], h.intercept_[0]
-    return W, b, TW, tb
 
 
 class StaticEmbedding:
@@ -399,12 +355,7 @@ class StaticFramingModel(FramingModel):
         )
 
     def _raw_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        X = self.embed(texts)
-        z = X @ self.stance_W_.T + self.stance_b_
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        t = X @ self.topic_W_.T + self.topic_b_
-        return logp, 1.0 / (1.0 + np.exp(-np.clip(t, -60, 60)))
+        return linear_scores(self.embed(texts), self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_)
 
     def _save_weights(self, path: Path) -> list[str]:
         if self.static_ is None:

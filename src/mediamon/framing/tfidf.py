@@ -16,10 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from ..records import STANCES, TOPICS
-from .base import FramingModel
+from .base import FramingModel, fit_linear_heads, linear_scores
 
 __all__ = ["TfidfFramingModel"]
 
@@ -85,34 +83,12 @@ class TfidfFramingModel(FramingModel):
     def _fit(self, texts: Sequence[str], y_stance: np.ndarray, y_topics: np.ndarray) -> None:
         self.word_, self.char_ = self._vectorizers()
         X = sp.hstack([self.word_.fit_transform(texts), self.char_.fit_transform(texts)], format="csr")
-        cw = "balanced" if self.class_weight == "balanced" else None
-        clf = LogisticRegression(C=self.C, class_weight=cw, max_iter=2000, random_state=self.seed)
-        clf.fit(X, y_stance)
-        W = np.zeros((len(STANCES), X.shape[1]), dtype=np.float32)
-        b = np.full(len(STANCES), -30.0, dtype=np.float32)  # a class absent from training gets ~0 probability
-        for row, cls in enumerate(clf.classes_):
-            W[cls] = clf.coef_[row] if len(clf.classes_) > 2 else (clf.coef_[0] if cls == clf.classes_[1] else -clf.coef_[0])
-            b[cls] = clf.intercept_[row] if len(clf.classes_) > 2 else 0.0
-        self.stance_W_, self.stance_b_ = W, b
-        TW = np.zeros((len(TOPICS), X.shape[1]), dtype=np.float32)
-        tb = np.full(len(TOPICS), -30.0, dtype=np.float32)
-        for j in range(len(TOPICS)):
-            col = y_topics[:, j]
-            if col.min() == col.max():  # label never (or always) present: constant prediction
-                tb[j] = 30.0 if col.max() == 1 else -30.0
-                continue
-            h = LogisticRegression(C=self.C, class_weight=cw, max_iter=2000, random_state=self.seed)
-            h.fit(X, col)
-            TW[j], tb[j] = h.coef_[0], h.intercept_[0]
-        self.topic_W_, self.topic_b_ = TW, tb
+        self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_ = fit_linear_heads(
+            X, y_stance, y_topics, C=self.C, class_weight=self.class_weight, seed=self.seed
+        )
 
     def _raw_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        X = self._features(texts)
-        z = np.asarray(X @ self.stance_W_.T) + self.stance_b_
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        t = np.asarray(X @ self.topic_W_.T) + self.topic_b_
-        return logp, 1.0 / (1.0 + np.exp(-t))
+        return linear_scores(self._features(texts), self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_)
 
     def _save_weights(self, path: Path) -> list[str]:
         save_file(
