@@ -58,7 +58,7 @@ def test_pipeline_parquet_output(tiny_model_dir: Path, fixtures_dir: Path, tmp_p
 
 
 def test_pipeline_manifest_records_inputs_config_model_counts(tiny_model_dir: Path, fixtures_dir: Path, tmp_path: Path) -> None:
-    from mediamon.manifest import sha256_path
+    from mediamon.manifest import sha256_file as sha256_path
 
     out = tmp_path / "o.jsonl"
     inp = fixtures_dir / "feeds" / "mixed.jsonl"

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ._hashing import sha256_file
 from .outputs import atomic_path
 
 __all__ = [
@@ -30,20 +31,11 @@ __all__ = [
     "manifest_path",
     "read_json",
     "write_json_atomic",
-    "sha256_path",
+    "sha256_file",
     "versions",
 ]
 
 MANIFEST_FORMAT = 1
-
-
-def sha256_path(path: Path) -> str:
-    """Hex SHA-256 of a file, streamed in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def input_entries(inputs: Sequence[str | Path]) -> list[dict[str, Any]]:
@@ -59,7 +51,7 @@ def input_entries(inputs: Sequence[str | Path]) -> list[dict[str, Any]]:
             out.append({"path": "-", "size": None, "sha256": None})
             continue
         for p in iter_files(Path(inp)):
-            out.append({"path": str(p), "size": p.stat().st_size, "sha256": sha256_path(p)})
+            out.append({"path": str(p), "size": p.stat().st_size, "sha256": sha256_file(p)})
     return out
 
 
@@ -73,7 +65,7 @@ def model_entry(model: Any, model_dir: str | Path | None = None) -> dict[str, An
     """
     meta_file = Path(model_dir) / "meta.json" if model_dir is not None else None
     if meta_file is not None and meta_file.is_file():
-        digest = sha256_path(meta_file)
+        digest = sha256_file(meta_file)
     else:
         blob = json.dumps(getattr(model, "meta_", {}), sort_keys=True, ensure_ascii=False, default=str)
         digest = hashlib.sha256((model.full_name + "\0" + blob).encode("utf-8")).hexdigest()

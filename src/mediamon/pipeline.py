@@ -43,7 +43,7 @@ from .manifest import (
     model_entry,
     now_utc,
     read_json,
-    sha256_path,
+    sha256_file,
     versions,
     write_json_atomic,
 )
@@ -208,7 +208,7 @@ def _write_part(path: Path, rows: list[str]) -> str:
         for r in rows:
             fh.write(r + "\n")
     fsync_dir(path.parent)
-    return sha256_path(path)
+    return sha256_file(path)
 
 
 def _scoring_pass(
@@ -228,7 +228,7 @@ def _scoring_pass(
     good: list[dict[str, Any]] = []
     for p in parts:
         f = work / p["name"]
-        if not f.is_file() or sha256_path(f) != p["sha256"]:
+        if not f.is_file() or sha256_file(f) != p["sha256"]:
             break
         good.append(p)
     parts = good
@@ -269,7 +269,7 @@ def _assemble(out: Path, work: Path, parts: list[dict[str, Any]]) -> int:
     with RowWriter(out, columns=SCORED_COLUMNS) as w:
         for p in parts:
             f = work / p["name"]
-            if sha256_path(f) != p["sha256"]:
+            if sha256_file(f) != p["sha256"]:
                 raise InputError(f"{f}: part file changed on disk; run again with --force")
             with f.open(encoding="utf-8") as fh:
                 for line in fh:
@@ -361,7 +361,7 @@ def run_score(
             and old is not None
             and old.get("status") == "complete"
             and old.get("fingerprint") == run_fp
-            and old.get("output", {}).get("sha256") == sha256_path(out)
+            and old.get("output", {}).get("sha256") == sha256_file(out)
         ):
             s = ScoreSummary(output=out, rejects_path=Path(old.get("rejects", {}).get("path") or rej_path))
             c = old.get("counts", {})
@@ -422,12 +422,12 @@ def run_score(
         "config": cfg_part,
         "model": model_info,
         "versions": versions(),
-        "output": {"path": str(out), "format": fmt, "rows": summary.n_scored, "sha256": sha256_path(out)},
+        "output": {"path": str(out), "format": fmt, "rows": summary.n_scored, "sha256": sha256_file(out)},
         "rejects": {
             "path": str(rej_path),
             "count": summary.n_rejected,
             "codes": summary.reject_codes,
-            "sha256": sha256_path(rej_path) if rej_path.exists() else None,
+            "sha256": sha256_file(rej_path) if rej_path.exists() else None,
         },
         "counts": {
             "accepted": int(index["n_accepted"]),

