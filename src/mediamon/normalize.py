@@ -22,6 +22,13 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0
 # Horizontal whitespace runs (Unicode spaces included, newline excluded).
 _HSPACE_RE = re.compile(r"[^\S\n]+")
 _NEWLINES_RE = re.compile(r"\n{3,}")
+# Anything the slow path would change besides NFC and the final strip: entities, control
+# and format characters, \r, whitespace other than single spaces and newlines, space runs,
+# spaces around a newline, three or more newlines.
+_NEEDS_WORK_RE = re.compile(
+    "[&\x00-\x09\x0b-\x1f\x7f-\xa0\u00ad\u1680\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+    "|  | \n|\n |\n\n\n"
+)
 _SPACE_AROUND_NL_RE = re.compile(r" *\n *")
 
 
@@ -43,12 +50,10 @@ def normalize_text(text: str) -> str:
     """
     if not text:
         return ""
-    if text.isprintable() and "&" not in text:
-        # Fast path: no control, format or unusual space characters.
+    if _NEEDS_WORK_RE.search(text) is None:
+        # Fast path (most texts, paragraphs included): nothing to decode, remove or squeeze.
         if not unicodedata.is_normalized("NFC", text):
-            text = unicodedata.normalize("NFC", text)
-        if "  " in text:
-            text = _HSPACE_RE.sub(" ", text)
+            return normalize_text(unicodedata.normalize("NFC", text))
         return text.strip()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in text:
