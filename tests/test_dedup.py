@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +114,65 @@ def test_dedup_in_score_and_trends_count_cluster_once(tiny_model_dir: Path, tmp_
     out2 = tmp_path / "o2.jsonl"
     run_score([p], out2, model=load_model(tiny_model_dir), config=Config(score=ScoreConfig(dedup=False)))
     assert all(json.loads(x)["duplicate_of"] is None for x in out2.read_text(encoding="utf-8").splitlines())
+
+
+# -- compact per-article state -----------------------------------------------------------------
+def test_idset_is_exact_even_when_hashes_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediamon import dedup
+
+    ids = [f"id-{i}" for i in range(5000)] + ["Қазақ", "", "\U0001f600"]
+    s = dedup.IdSet()
+    for x in ids:
+        s.add(x)
+    s.add("id-7")  # already there
+    assert len(s) == len(ids)  # crosses several buffer merges
+    assert all(x in s for x in ids) and "id-5000" not in s and "id" not in s and 5 not in s
+    monkeypatch.setattr(dedup, "_hash64", lambda _s: 42)  # every id collides: answers still exact
+    c = dedup.IdSet()
+    for x in ("a", "b", "c"):
+        c.add(x)
+    assert "b" in c and "d" not in c and len(c) == 3
+
+
+def test_dedup_state_is_compact_and_matches_across_index_merges() -> None:
+    """5 000 articles (the band index merges its buffer twice): every edited copy is found,
+    and the state costs well under 1 KB per distinct article."""
+    import random
+    import tracemalloc
+
+    rng = random.Random(11)
+    vocab = [f"слово{i}" for i in range(3000)]
+    originals: dict[int, str] = {}
+    expected: dict[int, str] = {}
+    items: list[tuple[str, str]] = [("warm", STORY)]
+    for i in range(1, 5000):
+        if i % 5 == 0 and i > 2500:
+            k = rng.choice(sorted(originals))
+            words = originals[k].split()
+            words[rng.randrange(len(words))] = "правка"  # one word changed: a near-duplicate
+            items.append((f"copy{i}", " ".join(words)))
+            expected[i] = f"a{k}"
+        else:
+            originals[i] = " ".join(rng.choice(vocab) for _ in range(60))
+            items.append((f"a{i}", originals[i]))
+    d = Deduplicator(threshold=0.6)
+    d.add(*items[0], None)  # imports and caches outside the measurement
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for a_id, text in items[1:]:
+        d.add(a_id, text, None)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    got = d.resolve()
+    assert got == expected
+    assert grown / len(originals) < 1000, grown
+
+
+def test_dupmap_reads_old_and_new_index_format() -> None:
+    from mediamon.pipeline import _DupMap
+
+    old = _DupMap.from_index({"duplicate_of": {"3": "a", "10": "b", "4": "a"}})
+    new = _DupMap.from_index({"duplicates": old.to_json()})
+    for m in (old, new):
+        assert [m.get(i) for i in range(12)] == [None, None, None, "a", "a", None, None, None, None, None, "b", None]
+        assert len(m) == 3

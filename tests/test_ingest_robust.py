@@ -256,3 +256,167 @@ def test_stdin_bad_line_is_a_reject(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     arts, rej = _split(list(iter_articles(["-"])))
     assert [a.id for a in arts] == ["1"] and [(r.line, r.code) for r in rej] == [(2, "bad_encoding")]
+
+
+# -- streaming readers (JSONL, CSV/TSV): same records as a whole-file read, bounded memory ----
+def _whole_file_reference(p: Path) -> list[object]:
+    """What the readers gave before they streamed: the whole file decoded at once."""
+    from mediamon.ingest import readers
+
+    data, name = p.read_bytes(), str(p)
+    if readers.format_of(p) == "jsonl":
+        return list(readers._iter_jsonl_bytes(name, data, 0.6))
+    dec = readers._decode_file(name, data, 0.6)
+    if isinstance(dec, Reject):
+        return [dec]
+    return list(readers._iter_csv(name, io.StringIO(dec[0], newline=""), dec[1], "," if p.suffix == ".csv" else "\t"))
+
+
+@pytest.mark.parametrize("sample", [None, 64])
+def test_streaming_readers_match_whole_file_on_fixtures(fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch, sample: int | None) -> None:
+    from mediamon.ingest import iter_raw, readers
+
+    files = sorted(p for p in fixtures_dir.rglob("*") if p.suffix in (".jsonl", ".csv", ".tsv"))
+    assert len(files) >= 15
+    if sample is not None:  # a sample far smaller than the file: only UTF-8 files decide the same way
+        monkeypatch.setattr(readers, "SAMPLE_BYTES", sample)
+        files = [p for p in files if p.parent.name != "encodings" or "utf8" in p.name]
+    for p in files:
+        got = list(iter_raw(p))
+        assert got == _whole_file_reference(p), p.name
+        assert all(getattr(x, "line", 0) >= 0 for x in got)
+
+
+def test_streaming_jsonl_bad_encoding_line_far_from_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediamon.ingest import iter_raw, readers
+
+    monkeypatch.setattr(readers, "SAMPLE_BYTES", 4096)  # the bad line lies far beyond the sample
+    lines = [json.dumps({"id": f"a{i}", "text": f"Қазақстан жаңалықтары, нөмір {i}."}, ensure_ascii=False).encode() for i in range(1, 3001)]
+    lines[1499] = '{"id": "a1500", "text": "Новости дня"}'.encode("cp1251")  # line 1500: cp1251 in a UTF-8 file
+    p = tmp_path / "big.jsonl"
+    p.write_bytes(b"\n".join(lines) + b"\n")
+    assert p.stat().st_size > 40 * readers.SAMPLE_BYTES
+    items = list(iter_raw(p))
+    rej = [x for x in items if isinstance(x, Reject)]
+    recs = [x for x in items if isinstance(x, RawRecord)]
+    assert [(r.file, r.line, r.code) for r in rej] == [(str(p), 1500, "bad_encoding")]
+    assert f"{p}:1500:" in rej[0].message() and "not UTF-8" in rej[0].reason
+    assert len(recs) == 2999 and len({r.fields["id"] for r in recs}) == 2999
+    assert [r.line for r in recs] == [i for i in range(1, 3001) if i != 1500]
+    assert {r.line: r.fields["id"] for r in recs}[1499] == "a1499" and {r.line: r.fields["id"] for r in recs}[1501] == "a1501"
+    assert all(r.encoding == "utf-8" for r in recs)
+
+
+def test_streaming_csv_multiline_quoted_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediamon.ingest import iter_raw, readers
+
+    monkeypatch.setattr(readers, "SAMPLE_BYTES", 32)
+    rows = [["id", "text", "date"], ["1", "Бірінші жол\nекінші жол", "2024-01-01"], ["2", 'он сказал: "да",\r\nи ушёл', ""],
+            ["3", "a\rb", "2024-01-02"], ["4", "plain", "2024-01-03"]]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    p = tmp_path / "m.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    got = list(iter_raw(p))
+    assert got == _whole_file_reference(p)
+    assert [(r.line, r.fields["id"], r.fields["text"]) for r in got if isinstance(r, RawRecord)] == [
+        (2, "1", "Бірінші жол\nекінші жол"), (4, "2", 'он сказал: "да",\r\nи ушёл'), (6, "3", "a\rb"), (8, "4", "plain")]
+
+
+def test_streaming_csv_bad_encoding_line_rejects_its_record_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mediamon.ingest import iter_raw, readers
+
+    monkeypatch.setattr(readers, "SAMPLE_BYTES", 64)
+    body = ["id,text"] + [f'{i},"Мәтін {i}\nекінші жол"' for i in range(1, 201)]
+    data = "\n".join(body).encode() + b"\n"
+    bad = '150,"Текст 150\n'.encode("cp1251")
+    data = data.replace('150,"Мәтін 150\n'.encode(), bad)
+    p = tmp_path / "b.csv"
+    p.write_bytes(data)
+    items = list(iter_raw(p))
+    rej = [x for x in items if isinstance(x, Reject)]
+    recs = [x for x in items if isinstance(x, RawRecord)]
+    assert [(r.line, r.code) for r in rej] == [(300, "bad_encoding")]
+    assert len(recs) == 199 and "150" not in {r.fields["id"] for r in recs}
+    assert [r.line for r in recs][148:150] == [298, 302]
+
+
+def test_streaming_jsonl_yields_before_the_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first record comes out after reading a few KB of a multi-MB file, not all of it."""
+    from mediamon.ingest import iter_raw, readers
+
+    class Counting(io.RawIOBase):
+        def __init__(self, path: Path) -> None:
+            self.f = path.open("rb", buffering=0)
+            self.read_total = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return True
+
+        def seek(self, pos: int, whence: int = 0) -> int:
+            return self.f.seek(pos, whence)
+
+        def tell(self) -> int:
+            return self.f.tell()
+
+        def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+            n = self.f.readinto(b)
+            self.read_total += n or 0
+            return n or 0
+
+        def close(self) -> None:
+            self.f.close()
+            super().close()
+
+    opened: list[Counting] = []
+
+    def open_counting(path: Path) -> io.BufferedReader:
+        c = Counting(path)
+        opened.append(c)
+        return io.BufferedReader(c, buffer_size=8192)
+
+    monkeypatch.setattr(readers, "_open_binary", open_counting)
+    monkeypatch.setattr(readers, "SAMPLE_BYTES", 16384)
+    p = tmp_path / "big.jsonl"
+    with p.open("w", encoding="utf-8") as fh:
+        for i in range(20000):
+            fh.write(json.dumps({"id": str(i), "text": f"Жаңалық {i} " + "x" * 80}, ensure_ascii=False) + "\n")
+    size = p.stat().st_size
+    gen = iter_raw(p)
+    first = next(gen)
+    assert isinstance(first, RawRecord) and first.line == 1
+    assert opened and opened[0].read_total < size // 20, (opened[0].read_total, size)
+    assert sum(1 for _ in gen) == 19999
+    assert opened[0].read_total >= size
+
+
+_nasty_cell = st.text(alphabet=st.sampled_from(list('ab,"\r\n\tжә ')), max_size=12)
+
+
+@PROPS
+@given(st.lists(st.tuples(_nasty_cell, _nasty_cell), max_size=10), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_prop_streaming_csv_matches_whole_file(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, str]], eol: str) -> None:
+    from mediamon.ingest import iter_raw
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=eol).writerows([("id", "text"), *rows])
+    p = tmp_path_factory.mktemp("s") / "f.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    assert list(iter_raw(p)) == _whole_file_reference(p)
+
+
+@PROPS
+@given(st.lists(st.binary(max_size=40).filter(lambda b: b"\n" not in b), max_size=10))
+def test_prop_streaming_jsonl_matches_whole_file(tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]) -> None:
+    from mediamon.ingest import iter_raw
+
+    data = b"\n".join(lines)
+    p = tmp_path_factory.mktemp("sj") / "f.jsonl"
+    p.write_bytes(data)
+    got = list(iter_raw(p))
+    if data.startswith(b"\xef\xbb\xbf"):  # a BOM is now dropped on line 1 even when other lines are broken
+        return
+    assert got == _whole_file_reference(p)

@@ -5,8 +5,12 @@
 
 1. **Index pass** (cheap): ingest every input, write the rejects, and feed each accepted
    article's body to the :class:`~mediamon.dedup.Deduplicator` (a MinHash signature, the
-   id and the date per article; no texts are kept).  At the end every duplicate knows the
-   id of its cluster's *earliest* article, even when that one comes later in the input.
+   id and the date per article, in flat arrays; no texts are kept).  At the end every
+   duplicate knows the id of its cluster's *earliest* article, even when that one comes
+   later in the input.  The duplicate map is kept as arrays (positions, representatives)
+   and the seen ids as a compact :class:`~mediamon.dedup.IdSet`, so per-article state costs
+   tens of bytes, not a Python object per article; the readers stream JSONL and CSV, so
+   memory does not grow with the size of an input file either.
 2. **Scoring pass**: ingest again (same bytes, hence same records in the same order),
    score in chunks of ``score.checkpoint_every`` articles; each chunk becomes a part file
    in a work directory (``.OUT.parts/``) written atomically and fsynced, then a checkpoint
@@ -29,6 +33,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .config import Config
 from .errors import InputError, NothingProcessedError, UsageError
@@ -151,7 +157,9 @@ def _accepted(
     inputs: Sequence[str | Path], cfg: Config, on_reject: Callable[[Reject], None]
 ) -> Iterator[Article]:
     """Accepted articles in input order; rejects (and repeated ids) go to ``on_reject``."""
-    seen: set[str] = set()
+    from .dedup import IdSet
+
+    seen = IdSet()  # ~30 bytes per id, exact
     for item in iter_articles(inputs, config=cfg.ingest):
         if isinstance(item, Article) and item.id in seen:
             file, _, line = item.origin.rpartition(":")
@@ -187,20 +195,69 @@ def _index_pass(inputs: Sequence[str | Path], cfg: Config, work: Path) -> dict[s
             n_acc += 1
             if dd is not None:
                 dd.add(a.id, a.text, a.published_at)
-    dups: dict[int, str] = dd.resolve() if dd is not None else {}
-    stats = dd.stats if dd is not None else None
+    if dd is not None:
+        pos, rep = dd.resolve_positions()
+        rep_ids, rep_idx = np.unique(rep, return_inverse=True)
+        dupmap = _DupMap(pos, rep_idx.astype(np.int32), [dd.id_at(int(r)) for r in rep_ids])
+        stats = dd.stats
+        del dd
+    else:
+        dupmap, stats = _DupMap.empty(), None
     index = {
         "n_accepted": n_acc,
         "n_rejected": sum(codes.values()),
         "reject_codes": dict(sorted(codes.items())),
         "first_rejects": first,
-        "n_duplicates": len(dups),
+        "n_duplicates": len(dupmap),
         "n_exact_duplicates": stats.n_exact if stats else 0,
         "n_duplicate_clusters": stats.n_clusters if stats else 0,
-        "duplicate_of": {str(k): v for k, v in sorted(dups.items())},
+        "duplicates": dupmap.to_json(),
     }
     write_json_atomic(work / "index.json", index)
+    index["duplicates"] = dupmap
     return index
+
+
+class _DupMap:
+    """``duplicate_of`` by accepted position, as arrays: sorted positions, an index into the
+    list of representative ids for each (a few bytes per duplicate, ids stored once)."""
+
+    def __init__(self, pos: np.ndarray, rep: np.ndarray, ids: list[str]) -> None:
+        self.pos = np.asarray(pos, dtype=np.int64)
+        self.rep = np.asarray(rep, dtype=np.int32)
+        self.ids = ids
+
+    @classmethod
+    def empty(cls) -> _DupMap:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), [])
+
+    @classmethod
+    def from_index(cls, index: dict[str, Any]) -> _DupMap:
+        """From ``index.json``: the array form, or the ``{position: id}`` map of older runs."""
+        d = index.get("duplicates")
+        if isinstance(d, _DupMap):
+            return d
+        if isinstance(d, dict):
+            return cls(np.array(d["positions"], dtype=np.int64), np.array(d["reps"], dtype=np.int32), list(d["ids"]))
+        old: dict[str, str] = index.get("duplicate_of") or {}
+        items = sorted((int(k), v) for k, v in old.items())
+        ids = sorted(set(old.values()))
+        where = {v: i for i, v in enumerate(ids)}
+        return cls(
+            np.array([k for k, _ in items], dtype=np.int64), np.array([where[v] for _, v in items], dtype=np.int32), ids
+        )
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def get(self, i: int) -> str | None:
+        k = int(np.searchsorted(self.pos, i))
+        if k < len(self.pos) and self.pos[k] == i:
+            return self.ids[int(self.rep[k])]
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"positions": self.pos.tolist(), "reps": self.rep.tolist(), "ids": self.ids}
 
 
 def _write_part(path: Path, rows: list[str]) -> str:
@@ -237,7 +294,7 @@ def _scoring_pass(
     if start >= n_total:
         return parts
     every = cfg.score.checkpoint_every
-    dups: dict[str, str] = index["duplicate_of"]
+    dups = _DupMap.from_index(index)
     stream = _accepted(inputs, cfg, lambda r: None)
     done = start
     if on_progress is not None and start:
@@ -248,7 +305,7 @@ def _scoring_pass(
     for chunk in _batched(stream, every):
         rows: list[str] = []
         for s in score_articles(chunk, model, batch_size=cfg.score.batch_size):
-            dup = dups.get(str(done))
+            dup = dups.get(done)
             if dup is not None:
                 s = dataclasses.replace(s, duplicate_of=dup)
             rows.append(_row_json(s.to_row()))
