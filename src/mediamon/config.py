@@ -54,6 +54,7 @@ class ScoreConfig(_Section):
     dedup: bool = True
     near_dup_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
     checkpoint_every: int = Field(default=1000, ge=1)
+    langid_workers: int = Field(default=0, ge=0)
 
 
 class TrendsConfig(_Section):
@@ -78,6 +79,8 @@ class TrainConfig(_Section):
     validation_folds: int = Field(default=5, ge=2)
     C: float = Field(default=4.0, gt=0.0)
     class_weight: Literal["balanced", "none"] = "balanced"
+    topic_C: float = Field(default=0.0, ge=0.0)
+    topic_lexical: bool = False
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
     max_features: int = Field(default=200_000, ge=100)
