@@ -43,12 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=REAL_DEV)
     ap.add_argument("--transfer", action="store_true", help="also run the train-without-kk transfer experiment")
     ap.add_argument("--json", type=Path, help="write all reports here")
+    ap.add_argument("--baseline", default="tfidf-baseline", help="model the others are compared with (paired bootstrap)")
     args = ap.parse_args(argv)
     if not args.data.is_file():
         print(f"skipped: {args.data} not found (evaluation data lives in ../shared, outside the repository)")
         return 0
-    from mediamon.evaluation import evaluate, format_report
+    from mediamon.evaluation import (
+        HEADLINE_METRICS,
+        evaluate,
+        format_report,
+        paired_bootstrap,
+        predict_examples,
+    )
     from mediamon.framing import list_models, load_model
+    from mediamon.framing.base import encode_labels
     from mediamon.ingest import iter_examples
     from mediamon.records import Example
 
@@ -57,13 +65,32 @@ def main(argv: list[str] | None = None) -> int:
     reports = {}
     print(f"real_dev: {len(dev)} passages")
     print(HEADER)
+    preds = {}
     for name in names:
         m = load_model(name)
         t0 = time.perf_counter()
         r = evaluate(m, dev)
         r["seconds"] = time.perf_counter() - t0
         reports[name] = r
+        ps, pt, _ = predict_examples(m, dev)
+        preds[name] = (ps, pt, dict(m.thresholds_))
         print(_row(f"{name} ({m.full_name})", r), flush=True)
+    if args.baseline in preds:
+        y, Y = encode_labels([e.stance for e in dev], [e.topics for e in dev])
+        print(f"\nPaired bootstrap over the {len(dev)} passages (2,000 resamples): model − {args.baseline}, "
+              "90% interval, share of resamples where the model is not better\n")
+        print("| model | stance macro-F1 Δ [90% CI] | p(Δ≤0) | relevance F1 Δ [90% CI] | p(Δ≤0) | topic micro-F1 Δ [90% CI] | p(Δ≤0) |")
+        print("|---|---|---|---|---|---|---|")
+        for name in names:
+            if name == args.baseline:
+                continue
+            pb = paired_bootstrap(y, Y, preds[name], preds[args.baseline])
+            reports[name]["vs_baseline"] = pb
+            cells = " | ".join(
+                f"{pb[k]['diff']:+.3f} [{pb[k]['lo']:+.3f}, {pb[k]['hi']:+.3f}] | {pb[k]['p_le_0']:.3f}"
+                for k in HEADLINE_METRICS
+            )
+            print(f"| {name} | {cells} |", flush=True)
     for name in names:
         print(f"\n### {name}\n" + format_report(reports[name]))
     if args.transfer:

@@ -45,6 +45,32 @@ def test_finetune_e5_kind_frozen_roundtrip(tiny_encoder_dir: Path, tiny_examples
     np.testing.assert_allclose(m2.predict_proba(texts).stance, m.predict_proba(texts).stance, atol=1e-5)
 
 
+def test_e5_lexical_topic_heads_roundtrip(tiny_encoder_dir: Path, tiny_examples, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """topic_lexical: topic probabilities are the mean of the encoder's and the TF-IDF head's."""
+    from mediamon.config import TrainConfig
+    from mediamon.framing import load_model
+    from mediamon.framing.base import linear_scores, topic_probabilities
+    from mediamon.training import train
+
+    cfg = TrainConfig(kind="e5", encoder=str(tiny_encoder_dir), validation_folds=2, max_length=64,
+                      topic_lexical=True, topic_C=8.0)
+    m = train(tiny_examples, cfg)
+    assert m.lexical_ is not None and m.topic_C == 8.0
+    d = m.save(tmp_path / "e5lex")
+    assert {"lexical.safetensors", "lexical_vocab.json"} <= set(m.meta_.get("files", {})) | {
+        p.name for p in d.iterdir()
+    }
+    m2 = load_model(d)
+    texts = [e.article.full_text for e in tiny_examples[:6]]
+    p1, p2 = m.predict_proba(texts), m2.predict_proba(texts)
+    np.testing.assert_allclose(p2.topics, p1.topics, atol=1e-6)
+    np.testing.assert_allclose(p2.stance, p1.stance, atol=1e-5)
+    enc = linear_scores(m.embed(texts), m.stance_W_, m.stance_b_, m.topic_W_, m.topic_b_)[1]
+    lex = topic_probabilities(m.lexical_.transform(texts), m.lex_topic_W_, m.lex_topic_b_)
+    np.testing.assert_allclose(p1.topics, (enc + lex) / 2, atol=1e-6)
+    assert not np.allclose(enc, lex)  # two different heads, not one counted twice
+
+
 def test_finetune_lora_trains_saves_and_reloads(tiny_encoder_dir: Path, tiny_examples, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 

@@ -15,7 +15,10 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from .records import STANCES, TOPICS, Example
 
 __all__ = [
+    "HEADLINE_METRICS",
     "compute_metrics",
+    "paired_bootstrap",
+    "predict_examples",
     "expected_calibration_error",
     "evaluate",
     "format_report",
@@ -120,17 +123,17 @@ def compute_metrics(
     return out
 
 
-def evaluate(model: Any, examples: Iterable[Example], *, batch_size: int = 32) -> dict[str, Any]:
-    """Score labelled examples with ``model`` and compute the report.
+def predict_examples(
+    model: Any, examples: Sequence[Example], *, batch_size: int = 32
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Stance probabilities (n, 4), topic probabilities (n, 8) and languages of labelled examples.
 
     The language of each example is its ``lang`` label when given, else detected.
     """
-    from .framing.base import encode_labels
     from .langid import detect_language
 
-    exs = list(examples)
-    texts = [e.article.full_text for e in exs]
-    langs = [e.lang or detect_language(e.article.full_text).lang for e in exs]
+    texts = [e.article.full_text for e in examples]
+    langs = [e.lang or detect_language(e.article.full_text).lang for e in examples]
     ps, pt = [], []
     for i in range(0, len(texts), batch_size):
         sc = model.predict_proba(texts[i : i + batch_size])
@@ -138,11 +141,89 @@ def evaluate(model: Any, examples: Iterable[Example], *, batch_size: int = 32) -
         pt.append(sc.topics)
     p_stance = np.vstack(ps) if ps else np.zeros((0, len(STANCES)))
     p_topics = np.vstack(pt) if pt else np.zeros((0, len(TOPICS)))
+    return p_stance, p_topics, langs
+
+
+def evaluate(model: Any, examples: Iterable[Example], *, batch_size: int = 32) -> dict[str, Any]:
+    """Score labelled examples with ``model`` and compute the report.
+
+    The language of each example is its ``lang`` label when given, else detected.
+    """
+    from .framing.base import encode_labels
+
+    exs = list(examples)
+    p_stance, p_topics, langs = predict_examples(model, exs, batch_size=batch_size)
     y, Y = encode_labels([e.stance for e in exs], [e.topics for e in exs])
     report = compute_metrics(y, p_stance, Y, p_topics, thresholds=model.thresholds_, langs=langs)
     report["model"] = model.full_name
     report["n_examples"] = len(exs)
     return report
+
+
+def _headline(y: np.ndarray, Y: np.ndarray, pred: np.ndarray, tpred: np.ndarray) -> np.ndarray:
+    off = STANCES.index("off_topic")
+    return np.array([
+        f1_score(y, pred, labels=list(range(len(STANCES))), average="macro", zero_division=0),
+        f1_score((y != off).astype(int), (pred != off).astype(int), zero_division=0),
+        f1_score(Y, tpred, average="micro", zero_division=0),
+    ])
+
+
+#: The figures :func:`paired_bootstrap` compares.
+HEADLINE_METRICS = ("stance_macro_f1", "relevance_f1", "topic_micro_f1")
+
+
+def paired_bootstrap(
+    y_stance: np.ndarray,
+    y_topics: np.ndarray,
+    a: tuple[np.ndarray, np.ndarray, Mapping[str, float]],
+    b: tuple[np.ndarray, np.ndarray, Mapping[str, float]],
+    *,
+    replicates: int = 2000,
+    level: float = 0.9,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Is model A better than model B on the same examples?  A paired bootstrap.
+
+    Examples are resampled with replacement (the same draw for both models) and the
+    headline figures recomputed; the interval of A − B says whether the difference is
+    larger than what the choice of test examples alone produces.
+
+    Args:
+        y_stance: Gold stance indices (n,).
+        y_topics: Gold topic indicators (n, 8).
+        a: Model A's ``(stance probabilities, topic probabilities, topic thresholds)``.
+        b: Model B's, the same.
+        replicates: Bootstrap replicates.
+        level: Interval level.
+        seed: Random seed.
+
+    Returns:
+        Per metric in :data:`HEADLINE_METRICS`: ``a``, ``b``, ``diff`` (A − B), ``lo``, ``hi``
+        (percentile interval of the difference) and ``p_le_0`` (share of replicates where A is
+        not better).
+    """
+    def preds(m: tuple[np.ndarray, np.ndarray, Mapping[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        th = np.array([m[2].get(t, 0.5) for t in TOPICS])
+        return m[0].argmax(axis=1), (m[1] >= th).astype(int)
+
+    (pa, ta), (pb, tb) = preds(a), preds(b)
+    fa, fb = _headline(y_stance, y_topics, pa, ta), _headline(y_stance, y_topics, pb, tb)
+    rng = np.random.default_rng(seed)
+    n = len(y_stance)
+    diffs = np.empty((replicates, len(HEADLINE_METRICS)))
+    for r in range(replicates):
+        i = rng.integers(0, n, n)
+        diffs[r] = _headline(y_stance[i], y_topics[i], pa[i], ta[i]) - _headline(y_stance[i], y_topics[i], pb[i], tb[i])
+    alpha = (1 - level) / 2
+    out: dict[str, dict[str, float]] = {}
+    for k, name in enumerate(HEADLINE_METRICS):
+        out[name] = {
+            "a": float(fa[k]), "b": float(fb[k]), "diff": float(fa[k] - fb[k]),
+            "lo": float(np.quantile(diffs[:, k], alpha)), "hi": float(np.quantile(diffs[:, k], 1 - alpha)),
+            "p_le_0": float((diffs[:, k] <= 0).mean()),
+        }
+    return out
 
 
 def format_report(report: Mapping[str, Any]) -> str:

@@ -45,7 +45,9 @@ def make_model(config: TrainConfig) -> FramingModel:
         return E5FramingModel(
             name=config.name, version=config.version, C=config.C, class_weight=config.class_weight,
             encoder=config.encoder, max_length=config.max_length, input_mode=config.input_mode,
-            long_text=config.long_text, seed=config.seed,
+            long_text=config.long_text, seed=config.seed, topic_C=config.topic_C,
+            topic_lexical=config.topic_lexical, word_ngrams=config.word_ngrams,
+            char_ngrams=config.char_ngrams, max_features=config.max_features,
         )
     if config.kind == "static":
         from .framing.static import StaticFramingModel

@@ -34,7 +34,9 @@ __all__ = [
     "read_meta",
     "library_versions",
     "fit_linear_heads",
+    "fit_topic_heads",
     "linear_scores",
+    "topic_probabilities",
 ]
 
 MODEL_FORMAT = 1
@@ -227,7 +229,14 @@ def encode_labels(stances: Sequence[str], topics: Sequence[Sequence[str]]) -> tu
     return y, Y
 
 def fit_linear_heads(
-    X: np.ndarray, y_stance: np.ndarray, y_topics: np.ndarray, *, C: float, class_weight: str, seed: int
+    X: np.ndarray,
+    y_stance: np.ndarray,
+    y_topics: np.ndarray,
+    *,
+    C: float,
+    class_weight: str,
+    seed: int,
+    topic_C: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Logistic stance head (4 classes) and one logistic head per topic.
 
@@ -238,6 +247,7 @@ def fit_linear_heads(
         C: Inverse regularisation strength.
         class_weight: ``balanced`` or ``none``.
         seed: Solver seed.
+        topic_C: Inverse regularisation of the topic heads (default: ``C``).
 
     Returns:
         ``(stance_W, stance_b, topic_W, topic_b)`` as float32; absent classes get bias -30,
@@ -255,7 +265,21 @@ def fit_linear_heads(
     else:
         for row, cls in enumerate(clf.classes_):
             W[cls], b[cls] = clf.coef_[row], clf.intercept_[row]
-    TW = np.zeros((len(TOPICS), d), dtype=np.float32)
+    TW, tb = fit_topic_heads(X, y_topics, C=topic_C or C, class_weight=class_weight, seed=seed)
+    return W, b, TW, tb
+
+
+def fit_topic_heads(
+    X: Any, y_topics: np.ndarray, *, C: float, class_weight: str, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic head per topic on dense or sparse features.
+
+    Returns:
+        ``(topic_W (8, d), topic_b (8,))`` as float32; a topic constant in the data gets
+        a bias of +-30 and zero weights.
+    """
+    cw = "balanced" if class_weight == "balanced" else None
+    TW = np.zeros((len(TOPICS), X.shape[1]), dtype=np.float32)
     tb = np.full(len(TOPICS), -30.0, dtype=np.float32)
     for j in range(len(TOPICS)):
         col = y_topics[:, j]
@@ -265,7 +289,13 @@ def fit_linear_heads(
         h = LogisticRegression(C=C, class_weight=cw, max_iter=5000, random_state=seed)
         h.fit(X, col)
         TW[j], tb[j] = h.coef_[0], h.intercept_[0]
-    return W, b, TW, tb
+    return TW, tb
+
+
+def topic_probabilities(X: Any, topic_W: np.ndarray, topic_b: np.ndarray) -> np.ndarray:
+    """Sigmoid of linear topic heads; ``X`` dense or scipy-sparse."""
+    t = np.asarray(X @ topic_W.T) + topic_b
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(t, -60, 60))))
 
 
 def linear_scores(
@@ -278,5 +308,4 @@ def linear_scores(
     z = np.asarray(X @ stance_W.T) + stance_b
     z = z - z.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    t = np.asarray(X @ topic_W.T) + topic_b
-    return logp, 1.0 / (1.0 + np.exp(-np.clip(t, -60, 60)))
+    return logp, topic_probabilities(X, topic_W, topic_b)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from .base import FramingModel, fit_linear_heads, linear_scores
+from .base import FramingModel, fit_linear_heads, fit_topic_heads, linear_scores, topic_probabilities
+from .tfidf import LexicalFeatures
 
 __all__ = ["E5FramingModel", "split_windows", "title_lead"]
 
@@ -75,6 +76,12 @@ class E5FramingModel(FramingModel):
         dtype: Speed option, ``float32`` (default), ``float16``/``bfloat16`` (CUDA only) or
             ``auto`` (float16 on CUDA, float32 on CPU).
         threads: Speed option, intra-op CPU threads for the encoder (0: leave torch's setting).
+        topic_C: Inverse regularisation of the topic heads (0: same as ``C``).
+        topic_lexical: Average each topic probability with that of a TF-IDF topic head
+            (word + character n-grams, stored beside the heads).  Topics are largely a
+            matter of vocabulary; on the training folds this lifts topic micro-F1 (see
+            ``docs/models.md``).  Stance uses the encoder alone.
+        word_ngrams, char_ngrams, max_features: The lexical features (``topic_lexical``).
     """
 
     kind = "e5"
@@ -96,6 +103,11 @@ class E5FramingModel(FramingModel):
         quantize: str = "none",
         dtype: str = "float32",
         threads: int = 0,
+        topic_C: float = 0.0,
+        topic_lexical: bool = False,
+        word_ngrams: Sequence[int] = (1, 2),
+        char_ngrams: Sequence[int] = (2, 5),
+        max_features: int = 200_000,
     ) -> None:
         super().__init__(name=name, version=version)
         self.encoder = encoder
@@ -112,6 +124,12 @@ class E5FramingModel(FramingModel):
         self.quantize = quantize
         self.dtype = dtype
         self.threads = threads
+        self.topic_C = topic_C
+        self.topic_lexical = topic_lexical
+        self.word_ngrams = tuple(word_ngrams)
+        self.char_ngrams = tuple(char_ngrams)
+        self.max_features = max_features
+        self.lexical_: LexicalFeatures | None = None
         self.device = "auto"
         self._embedder: Any = None
         self._cache: dict[str, np.ndarray] = {}
@@ -124,6 +142,8 @@ class E5FramingModel(FramingModel):
             "long_text": self.long_text, "C": self.C, "class_weight": self.class_weight, "seed": self.seed,
             "batch_size": self.batch_size, "prefix": self.prefix,
             "quantize": self.quantize, "dtype": self.dtype, "threads": self.threads,
+            "topic_C": self.topic_C, "topic_lexical": self.topic_lexical, "word_ngrams": list(self.word_ngrams),
+            "char_ngrams": list(self.char_ngrams), "max_features": self.max_features,
         }
 
     def clone(self) -> E5FramingModel:
@@ -197,11 +217,23 @@ class E5FramingModel(FramingModel):
     # -- heads ------------------------------------------------------------------------
     def _fit(self, texts: Sequence[str], y_stance: np.ndarray, y_topics: np.ndarray) -> None:
         self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_ = fit_linear_heads(
-            self.embed(texts), y_stance, y_topics, C=self.C, class_weight=self.class_weight, seed=self.seed
+            self.embed(texts), y_stance, y_topics, C=self.C, class_weight=self.class_weight, seed=self.seed,
+            topic_C=self.topic_C or None,
         )
+        self.lexical_ = None
+        if self.topic_lexical:
+            self.lexical_ = LexicalFeatures(self.word_ngrams, self.char_ngrams, self.max_features)
+            self.lex_topic_W_, self.lex_topic_b_ = fit_topic_heads(
+                self.lexical_.fit_transform(texts), y_topics, C=self.topic_C or self.C,
+                class_weight=self.class_weight, seed=self.seed,
+            )
 
     def _raw_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        return linear_scores(self.embed(texts), self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_)
+        logp, topics = linear_scores(self.embed(texts), self.stance_W_, self.stance_b_, self.topic_W_, self.topic_b_)
+        if self.lexical_ is not None:
+            lex = topic_probabilities(self.lexical_.transform(texts), self.lex_topic_W_, self.lex_topic_b_)
+            topics = 0.5 * (topics + lex)
+        return logp, topics
 
     def _save_weights(self, path: Path) -> list[str]:
         save_file(
@@ -209,6 +241,13 @@ class E5FramingModel(FramingModel):
             str(path / "model.safetensors"),
         )
         files = ["model.safetensors"]
+        if self.lexical_ is not None:
+            save_file(
+                {"topic_W": self.lex_topic_W_, "topic_b": self.lex_topic_b_, **self.lexical_.tensors()},
+                str(path / "lexical.safetensors"),
+            )
+            (path / "lexical_vocab.json").write_text(self.lexical_.vocabulary_json(), encoding="utf-8")
+            files += ["lexical.safetensors", "lexical_vocab.json"]
         if self.lora_ is not None:
             import json
 
@@ -221,6 +260,12 @@ class E5FramingModel(FramingModel):
         w = load_file(str(path / "model.safetensors"))
         self.stance_W_, self.stance_b_ = w["stance_W"], w["stance_b"]
         self.topic_W_, self.topic_b_ = w["topic_W"], w["topic_b"]
+        self.lexical_ = None
+        if "lexical.safetensors" in meta.get("files", {}):
+            lw = load_file(str(path / "lexical.safetensors"))
+            self.lexical_ = LexicalFeatures(self.word_ngrams, self.char_ngrams, self.max_features)
+            self.lexical_.load(lw, (path / "lexical_vocab.json").read_text(encoding="utf-8"))
+            self.lex_topic_W_, self.lex_topic_b_ = lw["topic_W"], lw["topic_b"]
         if "lora.safetensors" in meta.get("files", {}):
             import json
 
