@@ -242,3 +242,39 @@ def test_bundled_fast_model_if_present() -> None:
     m = load_model("fast")
     p = m.predict_proba(["Токаев заявил, что Казахстан не признает.", "Oil prices rose on Monday."])
     assert p.stance.shape == (2, 4)
+
+
+def test_learn_table_reduces_regression_loss() -> None:
+    """The tokenlearn-style step fits the table to teacher vectors of mean-pooled samples."""
+    pytest.importorskip("torch")
+    from mediamon.framing.static import (
+        StaticEmbedding,
+        _restricted_tokenizer,
+        distillation_samples,
+        learn_table,
+        regression_loss,
+    )
+
+    full = tiny_tokenizer_json()
+    keep = list(range(len(full["model"]["vocab"])))
+    rng = np.random.default_rng(0)
+    init = StaticEmbedding(_restricted_tokenizer(full, keep), rng.normal(size=(len(keep), 6)).astype(np.float32))
+    texts = [" ".join(rng.choice(WORDS, size=6)) + ". " + " ".join(rng.choice(WORDS, size=6)) for _ in range(60)]
+    samples, groups = distillation_samples(texts, min_chars=5)
+    assert len(samples) > len(texts) and len(groups) == len(samples) and groups[0] == 0
+    # a teacher the initial table cannot express: each word has its own random 12-dim vector
+    word_vec = {w: rng.normal(size=12) for w in WORDS}
+    targets = np.stack(
+        [np.mean([word_vec[w.strip(".")] for w in s.split() if w.strip(".")], axis=0) for s in samples]
+    ).astype(np.float32)
+    before = regression_loss(init, samples, targets)
+    learned, report = learn_table(init, samples, targets, groups=groups, epochs=40, lr=0.02, batch_size=32)
+    after = regression_loss(learned, samples, targets)
+    assert learned.table.shape == init.table.shape
+    assert np.array_equal(learned.table, learned.table.astype(np.float16).astype(np.float32))
+    assert report["epoch"] > 0 and report["held_out_loss"][report["epoch"]] < report["held_out_loss"][0]
+    assert after < 0.7 * before
+    # no epochs: the table is kept
+    same, rep0 = learn_table(init, samples, targets, epochs=0)
+    assert rep0["epoch"] == 0
+    np.testing.assert_array_equal(same.table, init.table)
