@@ -14,8 +14,7 @@ Configurations (``--configs``, comma-separated):
 * ``mm:DIR[?key=value&...]`` — ``mediamon.pipeline.run_score`` end to end (ingest,
   language ID, model, JSONL output) with the model directory ``DIR`` (or a bundled name);
   keys set model attributes (``quantize=int8``, ``threads=2``, ``long_text=truncate``,
-  ``max_length=256``), the scoring batch (``score_batch=512``) or the language-ID worker
-  processes (``langid_workers=1``; default 0).
+  ``max_length=256``) or the scoring batch (``score_batch=512``).
 
 Commands::
 
@@ -118,7 +117,7 @@ def _load_mm(model: str, opts: dict[str, str]) -> Any:
 
     m = load_model(model)
     for k, v in opts.items():
-        if k not in ("score_batch", "langid_workers"):
+        if k != "score_batch":
             if not hasattr(m, k):
                 raise SystemExit(f"model has no attribute {k!r}")
             setattr(m, k, _coerce(v))
@@ -134,10 +133,7 @@ def run_mm(data: Path, spec: str) -> dict[str, Any]:
 
     model, opts = _parse_config(spec.removeprefix("mm:"))
     m = _load_mm(model, opts)
-    score = {"batch_size": int(opts.get("score_batch", 512))}
-    if "langid_workers" in opts:
-        score["langid_workers"] = int(opts["langid_workers"])
-    cfg = Config.model_validate({"score": score})
+    cfg = Config.model_validate({"score": {"batch_size": int(opts.get("score_batch", 512))}})
     # warm-up outside the timing: first use loads the encoder / tokenizer
     m.predict_proba(["Warm-up text, not timed. Тексеру. Проверка."])
     rss0 = _rss_mb()

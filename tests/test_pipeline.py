@@ -88,29 +88,3 @@ def test_pipeline_output_order_is_input_order_across_checkpoints(tiny_model_dir:
         outs.append(o.read_bytes())
         assert [json.loads(x)["id"] for x in o.read_text().splitlines()] == [f"x{i}" for i in range(23)]
     assert outs[0] == outs[1] == outs[2]
-
-
-def test_pipeline_langid_worker_gives_identical_output(
-    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Language ID in a worker process (overlapping the model) changes nothing in the output."""
-    import mediamon.pipeline as pl
-    from mediamon.config import Config, ScoreConfig
-
-    texts = ["Kazakhstan and China signed a deal.", "Қазақстан мен Ресей келісімге қол қойды.",
-             "Казахстан и Россия подписали соглашение.", "Мәскеу. Astana said: «Бұл маңызды»."]
-    p = tmp_path / "in.jsonl"
-    p.write_text("".join(json.dumps({"id": f"x{i}", "text": f"{texts[i % 4]} {i}"}, ensure_ascii=False) + "\n" for i in range(41)))
-    calls: list[int] = []
-    real = pl.langid_executor
-    monkeypatch.setattr(pl, "langid_executor", lambda w: calls.append(w) or real(w))
-    monkeypatch.setattr(pl, "PARALLEL_LANGID_MIN", 0)
-    outs = []
-    for workers in (0, 1):
-        o = tmp_path / f"o{workers}.jsonl"
-        cfg = Config(score=ScoreConfig(checkpoint_every=16, batch_size=5, langid_workers=workers))
-        run_score([p], o, model=load_model(tiny_model_dir), config=cfg)
-        outs.append(o.read_bytes())
-    assert calls == [1]  # the pool was used for the second run only
-    assert outs[0] == outs[1]
-    assert {json.loads(x)["lang"] for x in outs[1].decode().splitlines()} == {"en", "kk", "ru"}

@@ -25,7 +25,6 @@ uninterrupted run, and reports a finished run with an unchanged fingerprint as u
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import shutil
@@ -57,7 +56,7 @@ from .manifest import (
 from .outputs import RowWriter, atomic_path, output_format
 from .records import STANCES, TOPICS, Article, Reject, ScoredArticle
 
-__all__ = ["score_articles", "langid_executor", "run_score", "ScoreSummary", "SCORED_COLUMNS", "work_dir_for", "default_rejects_path"]
+__all__ = ["score_articles", "run_score", "ScoreSummary", "SCORED_COLUMNS", "work_dir_for", "default_rejects_path"]
 
 #: Stable column order of scored output (CSV header, Parquet schema).
 SCORED_COLUMNS: list[str] = [
@@ -73,40 +72,12 @@ def _batched(it: Iterable[Any], n: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def _detect_many(texts: list[str]) -> list[Any]:
-    """Language ID of a list of texts (run in a worker process)."""
-    return [detect_language(t) for t in texts]
-
-
-def _warm_langid() -> None:
-    """Worker initialiser: load the language-ID backends before the first task."""
-    detect_language("Warm-up. Тексеру. Проверка.")
-
-
-#: Texts per language-ID task sent to a worker process.
-_LANGID_TASK = 128
-#: Runs with fewer articles left to score keep language ID in the main process (a worker
-#: process costs ~1 s to start).
-PARALLEL_LANGID_MIN = 2000
-
-
-def langid_executor(workers: int) -> Any:
-    """A process pool for language ID (``spawn``: safe next to torch's threads)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_langid
-    )
-
-
 def score_articles(
     articles: Iterable[Article],
     model: FramingModel,
     *,
     batch_size: int = 32,
     detect: Callable[[str], Any] = detect_language,
-    executor: Any = None,
 ) -> Iterator[ScoredArticle]:
     """Score articles in batches; yields one :class:`ScoredArticle` per article, in order.
 
@@ -115,44 +86,21 @@ def score_articles(
         model: A fitted framing model.
         batch_size: Articles per model call.
         detect: Language detector returning an object with ``lang``, ``score``, ``script``, ``mix``.
-        executor: Optional ``concurrent.futures`` executor (see :func:`langid_executor`): the
-            language of the next batch is identified there while the model scores the
-            current one.  Results are the same as without it.  Used only with the default
-            ``detect``.
     """
-    batches = _batched(articles, batch_size)
-    if executor is None or detect is not detect_language:
-        for batch in batches:
-            yield from _score_batch(batch, [detect(a.full_text) for a in batch], model)
-        return
-    pending: list[tuple[list[Article], list[Any]]] = []
-    for batch in batches:
+    for batch in _batched(articles, batch_size):
         texts = [a.full_text for a in batch]
-        futs = [executor.submit(_detect_many, texts[i : i + _LANGID_TASK]) for i in range(0, len(texts), _LANGID_TASK)]
-        pending.append((batch, futs))
-        if len(pending) > 1:  # keep one batch in flight ahead of the model
-            b, fs = pending.pop(0)
-            yield from _score_batch(b, fs, model)
-    for b, fs in pending:
-        yield from _score_batch(b, fs, model)
-
-
-def _score_batch(batch: list[Article], langs_or_futures: list[Any], model: FramingModel) -> Iterator[ScoredArticle]:
-    texts = [a.full_text for a in batch]
-    sc = model.predict_proba(texts)
-    langs = langs_or_futures
-    if langs and hasattr(langs[0], "result"):  # futures of lists
-        langs = [r for f in langs_or_futures for r in f.result()]
-    for i, a in enumerate(batch):
-        ps = {s: float(sc.stance[i, k]) for k, s in enumerate(STANCES)}
-        pt = {t: float(sc.topics[i, k]) for k, t in enumerate(TOPICS)}
-        stance = max(ps, key=ps.__getitem__)
-        topics = tuple(t for t in TOPICS if pt[t] >= model.thresholds_.get(t, 0.5))
-        li = langs[i]
-        yield ScoredArticle(
-            article=a, lang=li.lang, lang_score=li.score, script=li.script, lang_mix=dict(li.mix),
-            stance=stance, stance_probs=ps, topics=topics, topic_probs=pt, model=model.full_name,
-        )
+        langs = [detect(t) for t in texts]
+        sc = model.predict_proba(texts)
+        for i, a in enumerate(batch):
+            ps = {s: float(sc.stance[i, k]) for k, s in enumerate(STANCES)}
+            pt = {t: float(sc.topics[i, k]) for k, t in enumerate(TOPICS)}
+            stance = max(ps, key=ps.__getitem__)
+            topics = tuple(t for t in TOPICS if pt[t] >= model.thresholds_.get(t, 0.5))
+            li = langs[i]
+            yield ScoredArticle(
+                article=a, lang=li.lang, lang_score=li.score, script=li.script, lang_mix=dict(li.mix),
+                stance=stance, stance_probs=ps, topics=topics, topic_probs=pt, model=model.full_name,
+            )
 
 
 @dataclass
@@ -354,23 +302,20 @@ def _scoring_pass(
     pos = sum(1 for _ in islice(stream, start))  # re-read (not re-score) the committed records
     if pos != start:
         raise InputError(f"inputs changed during the run: expected at least {start} records, found {pos}")
-    workers = cfg.score.langid_workers if n_total - start >= PARALLEL_LANGID_MIN else 0
-    with contextlib.ExitStack() as stack:
-        executor = stack.enter_context(langid_executor(workers)) if workers else None
-        for chunk in _batched(stream, every):
-            rows: list[str] = []
-            for s in score_articles(chunk, model, batch_size=cfg.score.batch_size, executor=executor):
-                dup = dups.get(done)
-                if dup is not None:
-                    s = dataclasses.replace(s, duplicate_of=dup)
-                rows.append(_row_json(s.to_row()))
-                done += 1
-                if on_progress is not None:
-                    on_progress(done)
-            name = f"part-{len(parts):06d}.jsonl"
-            digest = _write_part(work / name, rows)
-            parts.append({"name": name, "rows": len(rows), "sha256": digest})
-            write_json_atomic(ckpt_path, {"fingerprint": run_fp, "rows": done, "parts": parts})
+    for chunk in _batched(stream, every):
+        rows: list[str] = []
+        for s in score_articles(chunk, model, batch_size=cfg.score.batch_size):
+            dup = dups.get(done)
+            if dup is not None:
+                s = dataclasses.replace(s, duplicate_of=dup)
+            rows.append(_row_json(s.to_row()))
+            done += 1
+            if on_progress is not None:
+                on_progress(done)
+        name = f"part-{len(parts):06d}.jsonl"
+        digest = _write_part(work / name, rows)
+        parts.append({"name": name, "rows": len(rows), "sha256": digest})
+        write_json_atomic(ckpt_path, {"fingerprint": run_fp, "rows": done, "parts": parts})
     if done != n_total:
         raise InputError(f"inputs changed during the run: the index pass accepted {n_total} records, scoring saw {done}")
     return parts
