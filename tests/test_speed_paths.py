@@ -37,6 +37,29 @@ def test_chunked_prefetch_matches_single_pass(tiny_encoder: Path) -> None:  # no
     np.testing.assert_allclose(a[:5], c, atol=1e-5)
 
 
+def test_token_budget_bounds_padded_tokens_per_batch(tiny_encoder: Path) -> None:  # noqa: F811
+    """CPU batches hold at most token_budget padded tokens; vectors do not depend on batching."""
+    from mediamon.encoders import E5Embedder
+
+    e = E5Embedder(tiny_encoder, device="cpu")
+    shapes: list[tuple[int, int]] = []
+    forward = e.model.forward
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        shapes.append(tuple(kwargs["input_ids"].shape))
+        return forward(*args, **kwargs)
+
+    e.model.forward = spy  # type: ignore[method-assign]
+    texts = _sentences(40)
+    a = e.embed(texts, batch_size=16, max_length=32, token_budget=24)
+    assert shapes and all(b * w <= 24 or b == 1 for b, w in shapes)
+    assert max(b for b, _ in shapes) <= 16 and sum(b for b, _ in shapes) == 40
+    shapes.clear()
+    b = e.embed(texts, batch_size=16, max_length=32, token_budget=None)
+    assert max(bb for bb, _ in shapes) == 16  # no budget: batch_size alone
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_int8_quantisation_close_to_fp32(tiny_encoder: Path) -> None:  # noqa: F811
     import torch
 
