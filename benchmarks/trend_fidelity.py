@@ -249,7 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="2 feeds x 5 periods, 200 replicates; no RESULTS.md")
     ap.add_argument("--no-write", action="store_true", help="do not update benchmarks/RESULTS.md")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="period sizes, comma-separated")
+    ap.add_argument("--estimators", default=",".join(ESTIMATORS), help="estimators, comma-separated")
     a = ap.parse_args(argv)
+    sizes = tuple(int(x) for x in a.sizes.split(","))
+    estimators = tuple(a.estimators.split(","))
+    if sizes != SIZES or estimators != ESTIMATORS:
+        a.no_write = True  # RESULTS.md holds the full grid only
     if a.quick:
         a.reps, a.periods, a.bootstrap = 2, 5, 200
     rng = np.random.default_rng(12345)
@@ -260,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                           "mv/ro/neutral/off: " + "; ".join("[" + ", ".join(f"{v:.2f}" for v in row) + "]" for row in C))
     print("\n".join(conf_lines))
     t0 = time.perf_counter()
-    res = run(reps=a.reps, periods=a.periods, bootstrap=a.bootstrap, n_val=a.n_val, seed=a.seed)
+    res = run(reps=a.reps, periods=a.periods, bootstrap=a.bootstrap, n_val=a.n_val, seed=a.seed,
+              sizes=sizes, estimators=estimators)
     secs = time.perf_counter() - t0
     tab = table(res)
     tab_r = table(res, realized=True)
