@@ -85,3 +85,9 @@ def test_cli_langid_json_lines() -> None:
 def test_cli_help_has_text(cmd: str) -> None:
     r = run(cmd, "--help")
     assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_cli_langid_honours_langid_min_letters() -> None:
+    text = "Қазақстан мен Қытай сауда келісіміне қол қойды."
+    assert json.loads(run("langid", text).stdout)["lang"] == "kk"
+    assert json.loads(run("langid", text, "--set", "langid.min_letters=100").stdout)["lang"] == "und"

@@ -225,3 +225,14 @@ def test_to_dict_is_json_ready() -> None:
     res = detect_language("Бүгін ауа райы жақсы болады деп күтілуде.")
     line = json.dumps(res.to_dict(), ensure_ascii=False)
     assert json.loads(line) == {"lang": "kk", "score": res.score, "script": "cyrl", "mix": {"kk": 1.0}}
+
+
+def test_min_letters_threshold_is_configurable() -> None:
+    text = "Қазақстан мен Қытай сауда келісіміне қол қойды."
+    assert detect_language(text).lang == "kk"
+    assert detect_language(text, min_letters=200).lang == "und"
+    doc = "Астана мен Бейжің келісті. Бұл маңызды қадам.\n\nОтандық сарапшылар қолдады."
+    assert detect_language(doc).lang == "kk"
+    r = detect_language(doc, min_letters=20)  # the 14-letter middle sentence drops out
+    assert r.lang == "kk" and r.mix == {"kk": 1.0}
+    assert detect_language(doc, min_letters=500).lang == "und"

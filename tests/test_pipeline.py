@@ -88,3 +88,14 @@ def test_pipeline_output_order_is_input_order_across_checkpoints(tiny_model_dir:
         outs.append(o.read_bytes())
         assert [json.loads(x)["id"] for x in o.read_text().splitlines()] == [f"x{i}" for i in range(23)]
     assert outs[0] == outs[1] == outs[2]
+
+
+def test_pipeline_uses_langid_min_letters(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from mediamon.config import Config, LangidConfig
+
+    p = tmp_path / "in.jsonl"
+    p.write_text(json.dumps({"id": "a", "text": "Қазақстан мен Қытай сауда келісіміне қол қойды."}, ensure_ascii=False) + "\n")
+    for min_letters, lang in ((3, "kk"), (100, "und")):
+        o = tmp_path / f"o{min_letters}.jsonl"
+        run_score([p], o, model=load_model(tiny_model_dir), config=Config(langid=LangidConfig(min_letters=min_letters)))
+        assert json.loads(o.read_text())["lang"] == lang

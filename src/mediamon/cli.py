@@ -343,6 +343,8 @@ def trends(
 @_handles_errors
 def langid(
     texts: Annotated[list[str] | None, typer.Argument(help="Texts; reads lines from stdin when none.")] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Identify the language of texts: one JSON line each (lang, score, script, mix).
 
@@ -350,11 +352,13 @@ def langid(
 
         echo "Қазақстан мен Қытай сауда келісіміне қол қойды." | mediamon langid
     """
+    from .config import load_config
     from .langid import detect_language
 
+    min_letters = load_config(config, list(set_ or [])).langid.min_letters
     source = texts if texts else (ln.rstrip("\n") for ln in sys.stdin)
     for t in source:
-        r = detect_language(t)
+        r = detect_language(t, min_letters=min_letters)
         typer.echo(json.dumps({"lang": r.lang, "score": round(r.score, 4), "script": r.script, "mix": r.mix}, ensure_ascii=False))
 
 

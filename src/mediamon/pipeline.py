@@ -26,6 +26,7 @@ uninterrupted run, and reports a finished run with an unchanged fingerprint as u
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,6 +42,7 @@ from .errors import InputError, NothingProcessedError, UsageError
 from .framing.base import FramingModel
 from .ingest import iter_articles
 from .langid import detect_language
+from .langid.detector import MIN_LETTERS
 from .manifest import (
     fingerprint,
     fsync_dir,
@@ -295,6 +297,9 @@ def _scoring_pass(
         return parts
     every = cfg.score.checkpoint_every
     dups = _DupMap.from_index(index)
+    detect: Callable[[str], Any] = detect_language
+    if cfg.langid.min_letters != MIN_LETTERS:
+        detect = functools.partial(detect_language, min_letters=cfg.langid.min_letters)
     stream = _accepted(inputs, cfg, lambda r: None)
     done = start
     if on_progress is not None and start:
@@ -304,7 +309,7 @@ def _scoring_pass(
         raise InputError(f"inputs changed during the run: expected at least {start} records, found {pos}")
     for chunk in _batched(stream, every):
         rows: list[str] = []
-        for s in score_articles(chunk, model, batch_size=cfg.score.batch_size):
+        for s in score_articles(chunk, model, batch_size=cfg.score.batch_size, detect=detect):
             dup = dups.get(done)
             if dup is not None:
                 s = dataclasses.replace(s, duplicate_of=dup)

@@ -638,10 +638,10 @@ def _detect_latin(
 # one sentence / whole document
 
 
-def _detect_sentence(text: str) -> _Sent:
+def _detect_sentence(text: str, min_letters: int = MIN_LETTERS) -> _Sent:
     clean = _URL_RE.sub(" ", text) if ("/" in text or "@" in text or "#" in text) else text
     n_letters, n_cyr, n_lat = _count_letters(clean)
-    if n_letters < MIN_LETTERS:
+    if n_letters < max(min_letters, 1):
         return _Sent(UND, 0.0, UND, n_letters)
     script = _script_of(n_cyr, n_lat, n_letters)
     lower = clean.lower()
@@ -695,14 +695,14 @@ _ABBREV_END_RE = re.compile(
 )
 
 
-def _detect_normalised(text: str) -> LanguageResult:
+def _detect_normalised(text: str, min_letters: int = MIN_LETTERS) -> LanguageResult:
     if "\n" not in text and (len(text) < 100 or not _HAS_BOUNDARY_RE.search(text)):
-        s = _detect_sentence(text)
+        s = _detect_sentence(text, min_letters)
         if s.lang == UND:
             return LanguageResult(UND, 0.0, s.script, {})
         return LanguageResult(s.lang, s.score, s.script, {s.lang: 1.0})
 
-    sents = [_detect_sentence(p) for p in _split_sentences(text)]
+    sents = [_detect_sentence(p, min_letters) for p in _split_sentences(text)]
     sents = [s for s in sents if s.lang != UND]
     if not sents:
         return LanguageResult(UND, 0.0, UND, {})
@@ -746,23 +746,26 @@ def _detect_normalised(text: str) -> LanguageResult:
     return LanguageResult(doc_lang, round(min(1.0, score), 4), script, mix)
 
 
-def detect_language(text: str) -> LanguageResult:
+def detect_language(text: str, *, min_letters: int = MIN_LETTERS) -> LanguageResult:
     """Identify the language of a text.
 
     Args:
         text: Raw text: a headline, a sentence or a whole article.  It is
             normalised internally; the argument itself is not modified.
+        min_letters: A text (or, inside a longer text, a sentence) with fewer
+            letters than this is not identified (config ``langid.min_letters``;
+            at least 1).
 
     Returns:
-        A :class:`LanguageResult`.  Texts with fewer than three letters give
-        ``lang="und"``, ``score=0`` and an empty ``mix``.
+        A :class:`LanguageResult`.  Texts with fewer than ``min_letters``
+        letters give ``lang="und"``, ``score=0`` and an empty ``mix``.
     """
     if not text:
         return LanguageResult(UND, 0.0, UND, {})
     norm = fix_kazakh_lookalikes(normalize_text(text))
     if not norm:
         return LanguageResult(UND, 0.0, UND, {})
-    return _detect_normalised(norm)
+    return _detect_normalised(norm, min_letters)
 
 
 def iter_detect_languages(texts: Iterable[str]) -> Iterator[LanguageResult]:
