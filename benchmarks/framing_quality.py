@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         m = load_model(name)
         t0 = time.perf_counter()
-        r = evaluate(m, dev)
+        ps, pt, langs = predict_examples(m, dev)
+        r = evaluate(m, dev, predictions=(ps, pt, langs))
         r["seconds"] = time.perf_counter() - t0
         reports[name] = r
-        ps, pt, _ = predict_examples(m, dev)
         preds[name] = (ps, pt, dict(m.thresholds_))
         print(_row(f"{name} ({m.full_name})", r), flush=True)
     if args.baseline in preds:

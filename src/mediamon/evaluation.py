@@ -41,9 +41,21 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, *, bins: int = 
     return float(ece)
 
 
+def _stance_macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """Macro-F1 over the stances present in the gold labels ``y`` (NaN when empty)."""
+    if not len(y):
+        return float("nan")
+    return float(f1_score(y, pred, labels=sorted(set(y.tolist())), average="macro", zero_division=0))
+
+
+def _topic_predictions(p_topics: np.ndarray, thresholds: Mapping[str, float] | None) -> np.ndarray:
+    """0/1 topic decisions at the per-topic thresholds (0.5 where a topic has none)."""
+    th = np.array([(thresholds or {}).get(t, 0.5) for t in TOPICS])
+    return (p_topics >= th).astype(int)
+
+
 def _stance_block(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     labels = list(range(len(STANCES)))
-    present = sorted(set(y.tolist()))
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     cm = np.zeros((len(STANCES), len(STANCES)), dtype=int)
     for t, q in zip(y, pred, strict=True):
@@ -52,7 +64,7 @@ def _stance_block(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
         "n": int(len(y)),
         "accuracy": float((y == pred).mean()) if len(y) else float("nan"),
         # macro over the classes present in the gold labels of this slice
-        "macro_f1": float(f1_score(y, pred, labels=present, average="macro", zero_division=0)) if len(y) else float("nan"),
+        "macro_f1": _stance_macro_f1(y, pred),
         "per_class": {
             STANCES[i]: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
             for i in labels
@@ -81,8 +93,7 @@ def compute_metrics(
         langs: Language of each example, for per-language figures.
     """
     pred = p_stance.argmax(axis=1)
-    th = np.array([(thresholds or {}).get(t, 0.5) for t in TOPICS])
-    topic_pred = (p_topics >= th).astype(int)
+    topic_pred = _topic_predictions(p_topics, thresholds)
     off = STANCES.index("off_topic")
     rel_true = (y_stance != off).astype(int)
     rel_pred = (pred != off).astype(int)
@@ -144,15 +155,23 @@ def predict_examples(
     return p_stance, p_topics, langs
 
 
-def evaluate(model: Any, examples: Iterable[Example], *, batch_size: int = 32) -> dict[str, Any]:
+def evaluate(
+    model: Any,
+    examples: Iterable[Example],
+    *,
+    batch_size: int = 32,
+    predictions: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
+) -> dict[str, Any]:
     """Score labelled examples with ``model`` and compute the report.
 
     The language of each example is its ``lang`` label when given, else detected.
+    ``predictions``: what :func:`predict_examples` returned for these examples, when the
+    caller needs them too (nothing is scored twice).
     """
     from .framing.base import encode_labels
 
     exs = list(examples)
-    p_stance, p_topics, langs = predict_examples(model, exs, batch_size=batch_size)
+    p_stance, p_topics, langs = predictions or predict_examples(model, exs, batch_size=batch_size)
     y, Y = encode_labels([e.stance for e in exs], [e.topics for e in exs])
     report = compute_metrics(y, p_stance, Y, p_topics, thresholds=model.thresholds_, langs=langs)
     report["model"] = model.full_name
@@ -161,9 +180,10 @@ def evaluate(model: Any, examples: Iterable[Example], *, batch_size: int = 32) -
 
 
 def _headline(y: np.ndarray, Y: np.ndarray, pred: np.ndarray, tpred: np.ndarray) -> np.ndarray:
+    """The :data:`HEADLINE_METRICS`, defined as in :func:`compute_metrics`."""
     off = STANCES.index("off_topic")
     return np.array([
-        f1_score(y, pred, labels=list(range(len(STANCES))), average="macro", zero_division=0),
+        _stance_macro_f1(y, pred),
         f1_score((y != off).astype(int), (pred != off).astype(int), zero_division=0),
         f1_score(Y, tpred, average="micro", zero_division=0),
     ])
@@ -204,8 +224,7 @@ def paired_bootstrap(
         not better).
     """
     def preds(m: tuple[np.ndarray, np.ndarray, Mapping[str, float]]) -> tuple[np.ndarray, np.ndarray]:
-        th = np.array([m[2].get(t, 0.5) for t in TOPICS])
-        return m[0].argmax(axis=1), (m[1] >= th).astype(int)
+        return m[0].argmax(axis=1), _topic_predictions(m[1], m[2])
 
     (pa, ta), (pb, tb) = preds(a), preds(b)
     fa, fb = _headline(y_stance, y_topics, pa, ta), _headline(y_stance, y_topics, pb, tb)

@@ -228,6 +228,7 @@ def encode_labels(stances: Sequence[str], topics: Sequence[Sequence[str]]) -> tu
             Y[r, tix[t]] = 1
     return y, Y
 
+
 def fit_linear_heads(
     X: np.ndarray,
     y_stance: np.ndarray,
