@@ -55,6 +55,11 @@ def normalize_text(text: str) -> str:
         if not unicodedata.is_normalized("NFC", text):
             return normalize_text(unicodedata.normalize("NFC", text))
         return text.strip()
+    return _normalize_all_steps(text)
+
+
+def _normalize_all_steps(text: str) -> str:
+    """Every step of :func:`normalize_text`, without its fast path."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in text:
         # Decode twice at most: doubly-escaped "&amp;quot;" is common in feeds.
