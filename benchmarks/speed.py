@@ -216,6 +216,14 @@ def run_stages(data: Path, spec: str) -> dict[str, Any]:
     for t in texts:
         detect_language(t)
     res["langid"] = time.perf_counter() - t0
+    from mediamon.dedup import Deduplicator  # what run_score's index pass feeds every article to
+
+    dd = Deduplicator()
+    t0 = time.perf_counter()
+    for a in arts:
+        dd.add(a.id, a.text, a.published_at)
+    res["dedup"] = time.perf_counter() - t0
+    del dd
     if hasattr(m, "static_") and m.static_ is not None:
         t0 = time.perf_counter()
         m.static_.token_ids(texts)
