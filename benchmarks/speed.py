@@ -22,6 +22,7 @@ Commands::
     python benchmarks/speed.py stages --n 2000 --model fast
     python benchmarks/speed.py scaling --sizes 1000,10000,100000 --configs mm:fast,mm:/tmp/tfidf
     python benchmarks/speed.py variant SRC_DIR DEST_DIR quantize=int8 long_text=truncate max_length=256
+    python benchmarks/speed.py budget --n 192 --budgets none,256,512,1024,2048
 
 ``compare`` prints articles/s, peak RSS and the ratio of every configuration to the first.
 """
@@ -252,6 +253,27 @@ def run_stages(data: Path, spec: str) -> dict[str, Any]:
     }
 
 
+def run_budget(n: int, budgets: str) -> int:
+    """Raw encoder throughput (``E5Embedder.embed``, ``"query: "``, length-sorted, at most 32
+    texts a batch) for each padded-token budget, on the first ``n`` validation passages; the
+    cosine column compares each run's vectors with the first run's."""
+    from mediamon.encoders import load_default_embedder
+
+    texts = [json.loads(ln)["text"] for ln in (ROOT / "corpora" / "framing" / "validation.jsonl").open(encoding="utf-8")][:n]
+    emb = load_default_embedder()
+    emb.embed(texts[:4], prefix="query: ")  # warm-up
+    print(f"# budget — {len(texts)} passages, {_load()}")
+    ref = None
+    for b in budgets.split(","):
+        tb = None if b == "none" else int(b)
+        t0 = time.perf_counter()
+        E = emb.embed(texts, prefix="query: ", batch_size=32, max_length=512, token_budget=tb)
+        dt = time.perf_counter() - t0
+        ref = E if ref is None else ref
+        print(f"token_budget={b:>5}  {len(texts) / dt:6.1f} texts/s  min cosine to first run {float((E * ref).sum(1).min()):.7f}")
+    return 0
+
+
 # -- orchestration ---------------------------------------------------------------------
 def _child(kind: str, data: Path, spec: str, threads: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "_child", kind, str(data), spec, "--threads", str(threads)]
@@ -305,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--repeat", type=int, default=2)
         p.add_argument("--threads", type=int, default=0, help="torch threads in the children (0: default)")
         p.add_argument("--json", type=Path, help="also write the results here")
+    bu = sub.add_parser("budget", help="raw encoder texts/s by padded tokens per CPU forward pass")
+    bu.add_argument("--n", type=int, default=192, help="passages of corpora/framing/validation.jsonl")
+    bu.add_argument("--budgets", default="none,256,512,1024,2048", help="token budgets; none: batches of 32")
     v = sub.add_parser("variant", help="copy a model dir with changed parameters (heads unchanged)")
     v.add_argument("src")
     v.add_argument("dest")
@@ -326,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         r["peak_rss_mb"] = _peak_rss_mb()
         print(json.dumps(r))
         return 0
+    if a.cmd == "budget":
+        return run_budget(a.n, a.budgets)
     if a.cmd == "variant":
         from mediamon.framing import load_model
 

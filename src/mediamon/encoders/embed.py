@@ -241,9 +241,10 @@ class E5Embedder:
         return f"E5Embedder(path={str(self.path)!r}, device={str(self.device)!r}, dtype={self.dtype}{q})"
 
 
-#: Padded tokens per forward pass on CPU when ``token_budget=-1``.  Measured on 2 idle cores,
-#: 192 passages of ~130 tokens, length-sorted: no budget (batches of 32) 9.9 texts/s, budget
-#: 256: 11.6, 512: 15.7, 1024: 15.8, 2048: 15.2 (min cosine to the batch-32 vectors 0.9999998).
+#: Padded tokens per forward pass on CPU when ``token_budget=-1``.  Measured on 2 idle cores
+#: (``python benchmarks/speed.py budget``: 192 passages of ~130 tokens, length-sorted): no
+#: budget (batches of 32) 9.9–10.7 texts/s, budget 256: 11.4–11.6, 512: 14.3–15.7,
+#: 1024: 15.2–15.8, 2048: 14.3–15.2 in two runs (min cosine to the batch-32 vectors 0.9999998).
 CPU_TOKEN_BUDGET = 1024
 
 
