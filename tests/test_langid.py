@@ -236,3 +236,21 @@ def test_min_letters_threshold_is_configurable() -> None:
     r = detect_language(doc, min_letters=20)  # the 14-letter middle sentence drops out
     assert r.lang == "kk" and r.mix == {"kk": 1.0}
     assert detect_language(doc, min_letters=500).lang == "und"
+
+
+def test_abbreviation_check_on_the_tail_agrees_with_the_whole_piece() -> None:
+    """_split_sentences reads only a piece's last 12 characters for the abbreviation pattern."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mediamon.langid.detector import _ABBREV_END_RE
+
+    alphabet = st.sampled_from(list("абгАБ abtDrsMPof.( \u0442\u0431"))
+
+    @settings(max_examples=1500, deadline=None)
+    @given(st.lists(alphabet, min_size=1, max_size=24).map(lambda c: "".join(c).strip() or "x"))
+    def check(part: str) -> None:
+        whole = bool(_ABBREV_END_RE.search(part))
+        assert whole == (part[-1] == "." and bool(_ABBREV_END_RE.search(part[-12:])))
+
+    check()

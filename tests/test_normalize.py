@@ -95,3 +95,21 @@ def test_fast_path_agrees_with_full_normalisation() -> None:
         assert normalize_text(t) == _normalize_all_steps(t)
 
     check()
+
+
+def test_mixed_word_check_agrees_with_the_per_word_pass() -> None:
+    """The quick "does any word mix scripts" check may never skip a word the pass would fix:
+    joiners, letters of a third script and marks between the scripts included."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mediamon.normalize import _WORD_RE, _fix_word
+
+    alphabet = st.sampled_from(list("абқәaeioqxK-'\u2019\u02bc .1_\u03b1\u0483\u0259\n"))
+
+    @settings(max_examples=1500, deadline=None)
+    @given(st.lists(alphabet, max_size=14).map("".join))
+    def check(t: str) -> None:
+        assert fix_kazakh_lookalikes(t) == _WORD_RE.sub(_fix_word, t)
+
+    check()

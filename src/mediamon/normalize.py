@@ -139,6 +139,25 @@ _LOOKALIKE_TABLE = str.maketrans(_LOOKALIKES)
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019\u02bc-][^\W\d_]+)*")
 _CYR_RE = re.compile("[\u0400-\u04ff\u0500-\u052f]")
 _LAT_RE = re.compile("[A-Za-z\u00c0-\u024f\u0259\u018f\u0275\u019f]")
+# A Cyrillic and a Latin letter inside one word (as ``_WORD_RE`` reads words): somewhere in
+# such a word a Latin letter has a Cyrillic one after it, or (reading the text backwards)
+# before it, with only letters of neither script and single joiners between them.  Both
+# patterns start at a Latin letter, which the regex engine scans for quickly, so Cyrillic
+# texts with a few Latin names are checked in microseconds and ``fix_kazakh_lookalikes``
+# skips its per-word pass unless a word really mixes the scripts.
+_C = "\u0400-\u04ff\u0500-\u052f"
+_L = "A-Za-z\u00c0-\u024f\u0259\u018f\u0275\u019f"
+_LATIN_THEN_CYR_RE = re.compile(f"[{_L}](?:[^\\W\\d_{_C}{_L}]|['\u2019\u02bc-](?=[^\\W\\d_]))*[{_C}]")
+# The same on the reversed text: a joiner follows a letter instead of preceding one.
+_LATIN_THEN_CYR_REV_RE = re.compile(f"[{_L}](?:[^\\W\\d_{_C}{_L}]|(?<=[^\\W\\d_])['\u2019\u02bc-])*[{_C}]")
+
+
+def _has_mixed_word(text: str) -> bool:
+    return bool(
+        _LAT_RE.search(text)
+        and _CYR_RE.search(text)
+        and (_LATIN_THEN_CYR_RE.search(text) or _LATIN_THEN_CYR_REV_RE.search(text[::-1]))
+    )
 
 
 def _fix_word(match: re.Match[str]) -> str:
@@ -164,6 +183,6 @@ def fix_kazakh_lookalikes(text: str) -> str:
     Returns:
         The text with mixed-script words mapped to Cyrillic.
     """
-    if not text or not _LAT_RE.search(text) or not _CYR_RE.search(text):
+    if not text or not _has_mixed_word(text):
         return text
     return _WORD_RE.sub(_fix_word, text)

@@ -675,7 +675,9 @@ def _split_sentences(text: str) -> list[str]:
         if carry:
             part = carry + " " + part
             carry = ""
-        if _ABBREV_END_RE.search(part):
+        # The abbreviation pattern ends in "\.$" and spans at most 9 characters, so the
+        # last 12 decide (a "^" inside them only matches when the piece is that short).
+        if part[-1] == "." and _ABBREV_END_RE.search(part[-12:]):
             carry = part
             continue
         out.append(part)
