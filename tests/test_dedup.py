@@ -176,3 +176,63 @@ def test_dupmap_reads_old_and_new_index_format() -> None:
     for m in (old, new):
         assert [m.get(i) for i in range(12)] == [None, None, None, "a", "a", None, None, None, None, None, "b", None]
         assert len(m) == 3
+
+
+def _edited_pairs(n: int, seed: int) -> list[tuple[str, str]]:
+    import random
+
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(4000)]
+    pairs = []
+    for _ in range(n):
+        words = [rng.choice(vocab) for _ in range(rng.randint(40, 120))]
+        copy = words[: int(len(words) * rng.uniform(0.5, 1.0))]
+        for _ in range(rng.randint(0, 5)):
+            copy[rng.randrange(len(copy))] = rng.choice(vocab)
+        pairs.append((" ".join(words), " ".join(copy)))
+    return pairs
+
+
+def test_signature_agreement_estimates_shingle_jaccard_without_bias() -> None:
+    """The share of equal signature values estimates the Jaccard similarity of the 5-shingle
+    sets: no bias, and the spread of a 64-value MinHash (sd sqrt(J(1-J)/64) <= 0.0625)."""
+    import numpy as np
+
+    from mediamon.dedup import shingles
+
+    errs = []
+    for seed in (1, 2):
+        d = Deduplicator(seed=seed)
+        pairs = _edited_pairs(150, seed)
+        _, sigs, has = d.signatures([t for p in pairs for t in p])
+        assert has.all()
+        for k, (a, b) in enumerate(pairs):
+            sa, sb = (set(shingles(dedup_tokens(t), 5)) for t in (a, b))
+            errs.append(float((sigs[2 * k] == sigs[2 * k + 1]).mean()) - len(sa & sb) / len(sa | sb))
+    e = np.array(errs)
+    assert abs(e.mean()) < 0.012, e.mean()
+    assert 0.03 < e.std() < 0.07, e.std()
+
+
+def test_add_many_matches_add_one_by_one_across_hashing_segments() -> None:
+    """Batched signatures equal one-at-a-time ones, texts far past one hashing segment
+    (and a single text longer than one) included; clusters agree."""
+    import numpy as np
+
+    from mediamon import dedup
+
+    pairs = _edited_pairs(40, 3)
+    texts = [t for p in pairs for t in p]
+    texts += ["short text", "", texts[0] * 700]  # under min_tokens, empty, > one segment alone
+    assert len(texts[-1]) > dedup._POWERS_CACHED
+    one, many = Deduplicator(), Deduplicator()
+    fps, sigs, has = many.signatures(texts * 3)  # ~3 segments of back-to-back texts
+    for k, t in enumerate(texts * 3):
+        fp, sig = one.signature(t)
+        assert fp == fps[k] and (sig is None) == (not has[k])
+        if sig is not None:
+            assert np.array_equal(sig, sigs[k])
+    for i, t in enumerate(texts):
+        one.add(f"a{i}", t, None)
+    many.add_many([(f"a{i}", t, None) for i, t in enumerate(texts)])
+    assert one.resolve() == many.resolve() and one.resolve()

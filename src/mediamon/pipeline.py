@@ -163,13 +163,12 @@ def _accepted(
 
     seen = IdSet()  # ~30 bytes per id, exact
     for item in iter_articles(inputs, config=cfg.ingest):
-        if isinstance(item, Article) and item.id in seen:
+        if isinstance(item, Article) and not seen.add(item.id):
             file, _, line = item.origin.rpartition(":")
             item = Reject(file, int(line or 0), "duplicate_id", f"id '{item.id}' already seen in this run", "id")
         if isinstance(item, Reject):
             on_reject(item)
             continue
-        seen.add(item.id)
         yield item
 
 
@@ -179,7 +178,7 @@ def _row_json(row: dict[str, Any]) -> str:
 
 def _index_pass(inputs: Sequence[str | Path], cfg: Config, work: Path) -> dict[str, Any]:
     """Pass 1: rejects file, accepted count and the duplicate map; saved as ``index.json``."""
-    from .dedup import Deduplicator
+    from .dedup import ADD_BATCH, Deduplicator
 
     dd = Deduplicator(threshold=cfg.score.near_dup_threshold) if cfg.score.dedup else None
     codes: dict[str, int] = {}
@@ -193,10 +192,16 @@ def _index_pass(inputs: Sequence[str | Path], cfg: Config, work: Path) -> dict[s
                 first.append(r.message())
             rw.write(r.to_row())
 
+        batch: list[tuple[str, str, Any]] = []
         for a in _accepted(inputs, cfg, on_reject):
             n_acc += 1
             if dd is not None:
-                dd.add(a.id, a.text, a.published_at)
+                batch.append((a.id, a.text, a.published_at))
+                if len(batch) == ADD_BATCH:
+                    dd.add_many(batch)
+                    batch = []
+        if dd is not None:
+            dd.add_many(batch)
     if dd is not None:
         pos, rep = dd.resolve_positions()
         rep_ids, rep_idx = np.unique(rep, return_inverse=True)
