@@ -14,7 +14,9 @@ Configurations (``--configs``, comma-separated):
 * ``mm:DIR[?key=value&...]`` — ``mediamon.pipeline.run_score`` end to end (ingest,
   language ID, model, JSONL output) with the model directory ``DIR`` (or a bundled name);
   keys set model attributes (``quantize=int8``, ``threads=2``, ``long_text=truncate``,
-  ``max_length=256``) or the scoring batch (``score_batch=512``).
+  ``max_length=256``), the scoring batch (``score_batch=512``) or the scoring worker
+  processes (``workers=1``: in-process; default 0: one per core for ``fast``/TF-IDF).
+  "peak MB" is the run's own peak RSS; with workers, "workers MB" is the largest worker's.
 
 Commands::
 
@@ -23,6 +25,10 @@ Commands::
     python benchmarks/speed.py scaling --sizes 1000,10000,100000 --configs mm:fast,mm:/tmp/tfidf
     python benchmarks/speed.py variant SRC_DIR DEST_DIR quantize=int8 long_text=truncate max_length=256
     python benchmarks/speed.py budget --n 192 --budgets none,256,512,1024,2048
+    python benchmarks/speed.py cores --procs 1,2
+
+``cores`` says what "2 cores" are worth: a pure-Python loop in 1, 2, ... concurrent processes,
+and the total throughput against one (on this machine two processes each run at ~58 %).
 
 ``compare`` prints articles/s, peak RSS and the ratio of every configuration to the first.
 """
@@ -118,7 +124,7 @@ def _load_mm(model: str, opts: dict[str, str]) -> Any:
 
     m = load_model(model)
     for k, v in opts.items():
-        if k != "score_batch":
+        if k not in ("score_batch", "workers"):
             if not hasattr(m, k):
                 raise SystemExit(f"model has no attribute {k!r}")
             setattr(m, k, _coerce(v))
@@ -134,7 +140,8 @@ def run_mm(data: Path, spec: str) -> dict[str, Any]:
 
     model, opts = _parse_config(spec.removeprefix("mm:"))
     m = _load_mm(model, opts)
-    cfg = Config.model_validate({"score": {"batch_size": int(opts.get("score_batch", 512))}})
+    score = {"batch_size": int(opts.get("score_batch", 512)), "workers": int(opts.get("workers", 0))}
+    cfg = Config.model_validate({"score": score})
     # warm-up outside the timing: first use loads the encoder / tokenizer
     m.predict_proba(["Warm-up text, not timed. Тексеру. Проверка."])
     rss0 = _rss_mb()
@@ -217,12 +224,15 @@ def run_stages(data: Path, spec: str) -> dict[str, Any]:
     for t in texts:
         detect_language(t)
     res["langid"] = time.perf_counter() - t0
-    from mediamon.dedup import Deduplicator  # what run_score's index pass feeds every article to
+    from mediamon.dedup import (
+        ADD_BATCH,
+        Deduplicator,  # what run_score feeds every article to, in batches
+    )
 
     dd = Deduplicator()
     t0 = time.perf_counter()
-    for a in arts:
-        dd.add(a.id, a.text, a.published_at)
+    for i in range(0, len(arts), ADD_BATCH):
+        dd.add_many([(a.id, a.text, a.published_at) for a in arts[i : i + ADD_BATCH]])
     res["dedup"] = time.perf_counter() - t0
     del dd
     if hasattr(m, "static_") and m.static_ is not None:
@@ -274,6 +284,22 @@ def run_budget(n: int, budgets: str) -> int:
     return 0
 
 
+_SPIN = "import time\nt = time.perf_counter(); x = 0\nfor i in range({n}): x += i\nprint(time.perf_counter() - t)"
+
+
+def run_cores(procs: list[int], loops: int) -> int:
+    """k copies of a pure-Python loop at once: seconds each, and throughput against one."""
+    print(f"# cores — {_load()}; os.cpu_count() = {os.cpu_count()}")
+    alone = None
+    for k in procs:
+        ps = [subprocess.Popen([sys.executable, "-c", _SPIN.format(n=loops)], stdout=subprocess.PIPE, text=True) for _ in range(k)]
+        secs = [float(p.communicate()[0]) for p in ps]
+        mean = sum(secs) / len(secs)
+        alone = alone or mean
+        print(f"{k} process(es): {mean:6.2f} s each; total throughput {k * alone / mean:4.2f}x one process")
+    return 0
+
+
 # -- orchestration ---------------------------------------------------------------------
 def _child(kind: str, data: Path, spec: str, threads: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "_child", kind, str(data), spec, "--threads", str(threads)]
@@ -301,14 +327,15 @@ def _load() -> str:
 
 def _rows(results: list[tuple[str, dict[str, Any]]]) -> Iterator[str]:
     base = next((r for _s, r in results if "error" not in r), None)
-    yield f"{'configuration':58s} {'articles':>8s} {'seconds':>8s} {'art/s':>9s} {'peak MB':>8s} {'ratio':>7s}"
+    yield f"{'configuration':58s} {'articles':>8s} {'seconds':>8s} {'art/s':>9s} {'peak MB':>8s} {'workers MB':>10s} {'ratio':>7s}"
     for spec, r in results:
         if "error" in r:
             yield f"{spec:58s} ERROR {r['error']}"
             continue
         aps = r["n"] / r["seconds"]
         ratio = aps / (base["n"] / base["seconds"]) if base else float("nan")
-        yield f"{spec:58s} {r['n']:8d} {r['seconds']:8.2f} {aps:9.1f} {r['peak_rss_mb']:8.0f} {ratio:7.2f}x"
+        wmb = r.get("workers_peak_rss_mb") or 0
+        yield f"{spec:58s} {r['n']:8d} {r['seconds']:8.2f} {aps:9.1f} {r['peak_rss_mb']:8.0f} {wmb:10.0f} {ratio:7.2f}x"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     bu = sub.add_parser("budget", help="raw encoder texts/s by padded tokens per CPU forward pass")
     bu.add_argument("--n", type=int, default=192, help="passages of corpora/framing/validation.jsonl")
     bu.add_argument("--budgets", default="none,256,512,1024,2048", help="token budgets; none: batches of 32")
+    co = sub.add_parser("cores", help="total throughput of k concurrent CPU-bound processes against one")
+    co.add_argument("--procs", default="1,2")
+    co.add_argument("--loops", type=int, default=20_000_000)
     v = sub.add_parser("variant", help="copy a model dir with changed parameters (heads unchanged)")
     v.add_argument("src")
     v.add_argument("dest")
@@ -349,10 +379,13 @@ def main(argv: list[str] | None = None) -> int:
         fn = {"mm": run_mm, "peer": run_peer, "stages": run_stages}[a.kind]
         r = fn(a.data, a.spec)
         r["peak_rss_mb"] = _peak_rss_mb()
+        r["workers_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
         print(json.dumps(r))
         return 0
     if a.cmd == "budget":
         return run_budget(a.n, a.budgets)
+    if a.cmd == "cores":
+        return run_cores([int(x) for x in a.procs.split(",")], a.loops)
     if a.cmd == "variant":
         from mediamon.framing import load_model
 
@@ -390,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
             out["results"] = {}
             print(
                 f"{'configuration':40s} {'articles':>8s} {'seconds':>8s} {'art/s':>8s} {'peak MB':>8s} {'MB after load':>13s}"
+                f" {'workers MB':>10s}"
             )
             for spec in a.configs.split(","):
                 for n in sizes:
@@ -401,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     print(
                         f"{spec:40s} {n:8d} {r['seconds']:8.2f} {n / r['seconds']:8.1f} {r['peak_rss_mb']:8.0f} "
-                        f"{r['rss_after_load_mb']:13.0f}",
+                        f"{r['rss_after_load_mb']:13.0f} {r.get('workers_peak_rss_mb') or 0:10.0f}",
                         flush=True,
                     )
                     data.unlink()

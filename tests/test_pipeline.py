@@ -99,3 +99,40 @@ def test_pipeline_uses_langid_min_letters(tiny_model_dir: Path, tmp_path: Path) 
         o = tmp_path / f"o{min_letters}.jsonl"
         run_score([p], o, model=load_model(tiny_model_dir), config=Config(langid=LangidConfig(min_letters=min_letters)))
         assert json.loads(o.read_text())["lang"] == lang
+
+
+def test_pipeline_workers_and_formats_give_the_same_rows(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Forked scoring workers change nothing: the same bytes as in-process, duplicates filled
+    in at assembly (also when the representative comes later, and for a meta key that is
+    itself called duplicate_of), in JSONL and CSV alike."""
+    import csv
+
+    from mediamon.config import Config, ScoreConfig
+    from mediamon.pipeline import resolve_workers
+
+    story = "Kazakhstan and China signed a rail transit agreement at Khorgos on Monday, officials said today."
+    recs = []
+    for i in range(40):
+        text = f"Article {i} on trade number {i * 13} with partners in the region and beyond, said the ministry."
+        if i in (7, 30):
+            text = story  # 30 is dated earlier, so it represents the cluster
+        recs.append({"id": f"x{i}", "text": text, "date": f"2024-01-{10 - (i == 30) * 5:02d}", "duplicate_of": None})
+    p = tmp_path / "in.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    m = load_model(tiny_model_dir)
+    assert resolve_workers(0, m) >= 1 and resolve_workers(3, m) in (1, 3)
+    outs = {}
+    for workers in (1, 2):
+        for ext in ("jsonl", "csv"):
+            o = tmp_path / f"o{workers}.{ext}"
+            cfg = Config(score=ScoreConfig(checkpoint_every=6, batch_size=4, workers=workers))
+            s = run_score([p], o, model=m, config=cfg)
+            assert s.n_scored == 40 and s.n_duplicates == 1
+            outs[workers, ext] = o.read_bytes()
+    assert outs[1, "jsonl"] == outs[2, "jsonl"] and outs[1, "csv"] == outs[2, "csv"]
+    rows = [json.loads(x) for x in outs[1, "jsonl"].decode().splitlines()]
+    assert rows[7]["duplicate_of"] == "x30" and rows[30]["duplicate_of"] is None
+    assert rows[7]["meta"] == {"duplicate_of": None} and sum(r["duplicate_of"] is not None for r in rows) == 1
+    with (tmp_path / "o1.csv").open(encoding="utf-8-sig") as fh:
+        crows = list(csv.DictReader(fh))
+    assert crows[7]["duplicate_of"] == "x30" and crows[8]["duplicate_of"] == ""

@@ -54,6 +54,7 @@ class ScoreConfig(_Section):
     dedup: bool = True
     near_dup_threshold: float = Field(default=0.6, gt=0.0, le=1.0)
     checkpoint_every: int = Field(default=1000, ge=1)
+    workers: int = Field(default=0, ge=0)
 
 
 class TrendsConfig(_Section):

@@ -168,15 +168,20 @@ _MASK64 = (1 << 64) - 1
 class _KeyIndex:
     """Compact multimap ``key -> values`` over ``ncols`` independent columns of keys.
 
-    Entries live in one sorted array of ``(column, key)`` pairs packed into ``uint64`` (keys
-    of a multi-column index must fit 32 bits), recent ones in a small unsorted buffer that
-    is merged in when full (~12 bytes per entry).  A bit filter over the pairs (about 8
-    slots per entry, doubled as entries grow) answers most lookups of absent keys without
-    touching the arrays; a set slot only means "maybe", so answers stay exact.  Lookups of
-    all columns of a row are vectorised: a handful of NumPy calls, not one per column.
+    Entries are ``(column, key)`` pairs packed into ``uint64`` (keys of a multi-column index
+    must fit 32 bits) with an ``int32`` value, ~12 bytes each, in three tiers: a small
+    unsorted buffer of recent rows (scanned), a small sorted array that absorbs the buffer
+    when it fills, and a large sorted array that absorbs the small one when that reaches
+    ``_SMALL`` entries — so a merge moves a large array only every few thousand rows, and
+    a lookup is a vectorised search in two arrays plus a scan of at most ``buffer`` rows.
+    A bit filter over the pairs (~8 bits per entry, doubled as entries grow) answers most
+    lookups of absent keys without touching the arrays; a set bit only means "maybe", so
+    answers stay exact.
     """
 
-    def __init__(self, ncols: int, dtype: type[np.unsignedinteger] = np.uint64, buffer: int = 2048) -> None:
+    _SMALL = 1 << 16
+
+    def __init__(self, ncols: int, dtype: type[np.unsignedinteger] = np.uint64, buffer: int = 256) -> None:
         self.ncols = ncols
         self.dtype = np.dtype(dtype)
         if ncols > 1 and self.dtype.itemsize > 4:
@@ -185,32 +190,32 @@ class _KeyIndex:
         self._bkeys = np.zeros((buffer, ncols), dtype=self.dtype)
         self._bvals = np.zeros(buffer, dtype=np.int32)
         self._nb = 0
-        self._keys = np.zeros(0, dtype=np.uint64)  # sorted packed (column, key)
-        self._vals = np.zeros(0, dtype=np.int32)
+        empty_k, empty_v = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
+        self._levels: list[tuple[np.ndarray, np.ndarray]] = [(empty_k, empty_v), (empty_k, empty_v)]
         self._cols = np.arange(ncols, dtype=np.uint64) << np.uint64(32)
-        self._salt = (np.arange(1, ncols + 1, dtype=np.uint64) * np.uint64(0x632BE59BD9B4E019)) | np.uint64(1)
         self._set_filter(16)
 
-    def _pack(self, cols: np.ndarray | slice, keys: np.ndarray) -> np.ndarray:
+    def _pack(self, keys: np.ndarray) -> np.ndarray:
+        """Packed ``(column, key)`` of one row of keys (one per column)."""
         k = keys.astype(np.uint64)
-        return k if self.ncols == 1 else k | self._cols[cols]
+        return k if self.ncols == 1 else k | self._cols
 
     # -- filter ---------------------------------------------------------------------------
     def _set_filter(self, log2: int) -> None:
         self._log2 = log2
-        self._shift = np.uint64(64 - log2)
+        self._shift = 64 - log2
         self._filter = bytearray(1 << (log2 - 3))  # one bit per slot
         self._fview = np.frombuffer(self._filter, dtype=np.uint8)
 
     def _slots(self, packed: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return ((packed ^ (packed >> np.uint64(29))) * np.uint64(_FILTER_MULT)) >> self._shift
+        # uint64 array arithmetic wraps silently (no errstate needed, unlike NumPy scalars)
+        return ((packed ^ (packed >> np.uint64(29))) * np.uint64(_FILTER_MULT)) >> np.uint64(self._shift)
 
-    def _maybe(self, slots: np.ndarray) -> np.ndarray:
-        return (self._fview[slots >> np.uint64(3)] >> (slots & np.uint64(7)).astype(np.uint8)) & 1
+    def _slot(self, packed: int) -> int:
+        return (((packed ^ (packed >> 29)) * _FILTER_MULT) & _MASK64) >> self._shift
 
     def _n_entries(self) -> int:
-        return len(self._keys) + self._nb * self.ncols
+        return sum(len(k) for k, _ in self._levels) + self._nb * self.ncols
 
     # -- entries ------------------------------------------------------------------------
     def add(self, keys: np.ndarray, value: int) -> None:
@@ -219,62 +224,87 @@ class _KeyIndex:
         self._bkeys[self._nb] = keys
         self._bvals[self._nb] = value
         self._nb += 1
-        if self._n_entries() * 8 > len(self._filter) * 8:  # ~8 bits per entry: ~12 % false "maybe"
+        if self._n_entries() > len(self._filter):  # more than ~8 bits per entry: double
             self._merge()
             self._set_filter(self._log2 + 1)
-            slots = self._slots(self._keys)
-            np.bitwise_or.at(self._fview, slots >> np.uint64(3), (1 << (slots & np.uint64(7))).astype(np.uint8))
+            for ks, _ in self._levels:
+                slots = self._slots(ks)
+                np.bitwise_or.at(self._fview, slots >> np.uint64(3), (1 << (slots & np.uint64(7))).astype(np.uint8))
+            return
+        f = self._filter
+        if self.ncols == 1:
+            one = self._slot(int(keys[0]))
+            f[one >> 3] |= 1 << (one & 7)
         else:
-            f = self._filter
-            for sl in self._slots(self._pack(slice(None), self._bkeys[self._nb - 1])).tolist():
-                f[sl >> 3] |= 1 << (sl & 7)
+            for one in self._slots(self._pack(self._bkeys[self._nb - 1])).tolist():
+                f[one >> 3] |= 1 << (one & 7)
 
     def _merge(self) -> None:
         nb = self._nb
         if not nb:
             return
-        new = self._pack(slice(None), self._bkeys[:nb]).T.ravel()  # column-major: (col, row)
+        b = self._bkeys[:nb].astype(np.uint64)
+        new = (b if self.ncols == 1 else b | self._cols[None, :]).T.ravel()  # column-major
         vals = np.tile(self._bvals[:nb], self.ncols)
         order = np.argsort(new, kind="stable")
-        new, vals = new[order], vals[order]
-        at = np.searchsorted(self._keys, new, side="right")  # after equal keys: input order kept
-        self._keys = np.insert(self._keys, at, new)
-        self._vals = np.insert(self._vals, at, vals)
+        self._levels[1] = _merge_sorted(self._levels[1], new[order], vals[order])
+        if len(self._levels[1][0]) >= self._SMALL:
+            self._levels[0] = _merge_sorted(self._levels[0], *self._levels[1])
+            self._levels[1] = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32))
         self._nb = 0
 
-    def _values(self, cols: np.ndarray, keys: np.ndarray) -> Iterator[tuple[int, int]]:
-        """``(column, value)`` pairs stored under ``keys[i]`` in column ``cols[i]``."""
-        q = self._pack(cols, keys)
-        maybe = np.flatnonzero(self._maybe(self._slots(q)))
-        if not len(maybe):
-            return
-        cols, keys, q = cols[maybe], keys[maybe], q[maybe]
-        ks = self._keys
-        if len(ks):
-            lo = np.searchsorted(ks, q, side="left")
-            hit = np.flatnonzero(ks[np.minimum(lo, len(ks) - 1)] == q)
-            if len(hit):
-                hi = np.searchsorted(ks, q[hit], side="right")
-                for c, a, b in zip(cols[hit].tolist(), lo[hit].tolist(), hi.tolist(), strict=True):
-                    for v in self._vals[a:b].tolist():
-                        yield c, v
+    def values(self, keys: np.ndarray) -> np.ndarray:
+        """Every value stored under ``keys[c]`` in column ``c``, for all columns (unordered,
+        with repeats when a value sits under several of the keys)."""
+        keys = keys.astype(self.dtype, copy=False)
+        q = self._pack(keys)
+        sl = self._slots(q)
+        hit_cols = np.flatnonzero((self._fview[sl >> np.uint64(3)] >> (sl & np.uint64(7)).astype(np.uint8)) & 1)
+        if not len(hit_cols):
+            return np.zeros(0, dtype=np.int32)
+        q = q[hit_cols]
+        out: list[np.ndarray] = []
+        for ks, vs in self._levels:
+            n = len(ks)
+            if n:
+                lo = ks.searchsorted(q)
+                found = ks[np.minimum(lo, n - 1)] == q
+                if found.any():
+                    lo, qf = lo[found], q[found]
+                    hi = ks.searchsorted(qf, side="right")
+                    if (hi - lo == 1).all():  # the usual case: one value per key
+                        out.append(vs[lo])
+                    else:
+                        out.extend(vs[a:z] for a, z in zip(lo.tolist(), hi.tolist(), strict=True))
         if self._nb:
-            rows, k = np.nonzero(self._bkeys[: self._nb][:, cols] == keys[None, :])
-            for r, c in zip(rows.tolist(), cols[k].tolist(), strict=True):
-                yield c, int(self._bvals[r])
-
-    def lookup_each(self, keys: np.ndarray) -> Iterator[tuple[int, int]]:
-        """``(column, value)`` for every value stored under ``keys[column]``."""
-        yield from self._values(np.arange(self.ncols), np.asarray(keys, dtype=self.dtype))
+            rows = np.nonzero(self._bkeys[: self._nb, hit_cols] == keys[hit_cols])[0]
+            if len(rows):
+                out.append(self._bvals[rows])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int32)
 
     def lookup(self, col: int, key: int | np.unsignedinteger) -> Iterator[int]:
         """Values stored under ``key`` in column ``col`` (any order)."""
         q = int(key) | (col << 32) if self.ncols > 1 else int(key)
-        sl = (((q ^ (q >> 29)) * _FILTER_MULT) & _MASK64) >> int(self._shift)
+        sl = self._slot(q)
         if not (self._filter[sl >> 3] >> (sl & 7)) & 1:
             return  # the common case, answered in pure Python
-        for _, v in self._values(np.array([col]), np.array([key], dtype=self.dtype)):
-            yield v
+        for ks, vs in self._levels:
+            if len(ks):
+                lo = int(np.searchsorted(ks, np.uint64(q), side="left"))
+                if lo < len(ks) and ks[lo] == q:
+                    hi = int(np.searchsorted(ks, np.uint64(q), side="right"))
+                    yield from vs[lo:hi].tolist()
+        if self._nb:
+            k = self.dtype.type(key)
+            yield from self._bvals[np.flatnonzero(self._bkeys[: self._nb, col] == k)].tolist()
+
+
+def _merge_sorted(
+    a: tuple[np.ndarray, np.ndarray], keys: np.ndarray, vals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ``a`` with sorted ``keys``/``vals`` merged in (after equal keys: order kept)."""
+    at = np.searchsorted(a[0], keys, side="right")
+    return np.insert(a[0], at, keys), np.insert(a[1], at, vals)
 
 
 class _Strings:
@@ -492,12 +522,18 @@ class Deduplicator:
         has[rows] = True
         return fps, sigs, has
 
-    def _band_hashes(self, sig: np.ndarray) -> np.ndarray:
-        """A ``uint32`` hash of each band (``rows`` consecutive values) of ``sig``."""
-        b = sig[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
-        with np.errstate(over="ignore"):
-            h = (b * self._band_mix[None, :]).sum(axis=1, dtype=np.uint64)
+    def _band_hashes(self, sigs: np.ndarray) -> np.ndarray:
+        """A ``uint32`` hash of each band (``rows`` consecutive values) of each signature
+        (``sigs``: ``(n, num_perm)`` → ``(n, bands)``)."""
+        n = len(sigs)
+        b = sigs[:, : self.bands * self.rows].reshape(n, self.bands, self.rows).astype(np.uint64)
+        h = (b * self._band_mix).sum(axis=2, dtype=np.uint64)
         return (_splitmix(h) >> np.uint64(32)).astype(np.uint32)
+
+    def _sig_row(self, i: int) -> np.ndarray:
+        """The stored signature of an indexed article."""
+        row = self._sig_of[i]
+        return self._sig_blocks[row // _SIG_BLOCK][row % _SIG_BLOCK]
 
     def _sig(self, i: int) -> np.ndarray | None:
         row = self._sig_of[i]
@@ -524,10 +560,13 @@ class Deduplicator:
         batch at once, which is several times cheaper per article.
         """
         fps, sigs, has = self.signatures([t for _, t, _ in articles])
-        for (article_id, _, published_at), fp, sig, ok in zip(articles, fps, sigs, has.tolist(), strict=True):
-            self._add_signed(article_id, published_at, fp, sig if ok else None)
+        bands = self._band_hashes(sigs)
+        for k, ((article_id, _, published_at), fp) in enumerate(zip(articles, fps, strict=True)):
+            self._add_signed(article_id, published_at, fp, sigs[k] if has[k] else None, bands[k])
 
-    def _add_signed(self, article_id: str, published_at: datetime | None, fp: bytes, sig: np.ndarray | None) -> None:
+    def _add_signed(
+        self, article_id: str, published_at: datetime | None, fp: bytes, sig: np.ndarray | None, hashes: np.ndarray
+    ) -> None:
         i = len(self._ids)
         self._ids.append(article_id)
         self._dates.append(published_at.timestamp() if published_at is not None else _INF)
@@ -542,26 +581,20 @@ class Deduplicator:
         self._exact.add(np.array([fpk], dtype=np.uint64), i)
         if sig is None:
             return
-        hashes = self._band_hashes(sig)
-        r = self.rows
-        cands: set[int] = set()
-        for b, j in self._bands.lookup_each(hashes):
-            if j not in cands:
-                other = self._sig(j)
-                if other is not None and np.array_equal(other[b * r : (b + 1) * r], sig[b * r : (b + 1) * r]):
-                    cands.add(j)
+        # Candidates: indexed articles sharing a band hash with this one, each verified on
+        # the whole signature (one vectorised comparison for all of them).
+        cands = np.unique(self._bands.values(hashes))
         need = self.threshold * self.num_perm
         best = 0
-        for j in sorted(cands):
-            if self._find(j) == self._find(i):
-                continue  # already in this cluster: nothing to verify
-            other = self._sig(j)
-            if other is None:
-                continue
-            same = int(np.count_nonzero(other == sig))
-            if same >= need:
-                self._union(j, i)
-                best = max(best, same)
+        if len(cands):
+            js = cands.tolist()
+            same_all = (np.stack([self._sig_row(j) for j in js]) == sig).sum(axis=1).tolist()
+            for j, same in zip(js, same_all, strict=True):
+                if self._find(j) == self._find(i):
+                    continue  # already in this cluster: nothing to add
+                if same >= need:
+                    self._union(j, i)
+                    best = max(best, same)
         if best >= self.near_identical * self.num_perm:
             return  # a near-identical copy adds nothing to the index
         self._store_sig(i, sig)

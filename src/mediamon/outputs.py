@@ -110,6 +110,13 @@ class RowWriter:
                 self._flush_parquet()
         self.count += 1
 
+    def write_line(self, line: str) -> None:
+        """Append one JSONL row given as its JSON text (JSONL only; ``\\n`` added if missing)."""
+        if self.fmt != "jsonl":
+            raise ValueError(f"write_line needs a JSONL output, not {self.fmt}")
+        self._fh.write(line if line.endswith("\n") else line + "\n")
+        self.count += 1
+
     def _flush_parquet(self) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -1,35 +1,43 @@
 """The ``score`` orchestration: ingest → dedup → language → framing model → rows.
 
 ``score_articles`` is the pure stage (iterator in, iterator out, order kept);
-``run_score`` adds files, in two passes over the inputs:
+``run_score`` adds files, in **one pass** over the inputs:
 
-1. **Index pass** (cheap): ingest every input, write the rejects, and feed each accepted
-   article's body to the :class:`~mediamon.dedup.Deduplicator` (a MinHash signature, the
-   id and the date per article, in flat arrays; no texts are kept).  At the end every
-   duplicate knows the id of its cluster's *earliest* article, even when that one comes
-   later in the input.  The duplicate map is kept as arrays (positions, representatives)
-   and the seen ids as a compact :class:`~mediamon.dedup.IdSet`, so per-article state costs
-   tens of bytes, not a Python object per article; the readers stream JSONL and CSV, so
-   memory does not grow with the size of an input file either.
-2. **Scoring pass**: ingest again (same bytes, hence same records in the same order),
-   score in chunks of ``score.checkpoint_every`` articles; each chunk becomes a part file
-   in a work directory (``.OUT.parts/``) written atomically and fsynced, then a checkpoint
-   naming the parts and their SHA-256 is replaced atomically.
+* every record is ingested once; rejects (and repeated ids) go to the rejects file;
+* every accepted article's body is fed to the :class:`~mediamon.dedup.Deduplicator`
+  (MinHash signatures computed a batch at a time; per article a signature, the id and
+  the date in flat arrays, no texts);
+* accepted articles are scored in chunks of ``score.checkpoint_every``: language ID, the
+  framing model and the output row, in this process or — for models that are cheap per
+  article and single-threaded (``fast``, TF-IDF) — in ``score.workers`` worker processes
+  while this one ingests and deduplicates the next chunks.  Each chunk becomes a part
+  file in a work directory (``.OUT.parts/``) written atomically and fsynced, then a
+  checkpoint naming the parts and their SHA-256 is replaced atomically.
 
-Finally the parts are assembled into the output (atomic rename), the rejects are moved
-beside it and a manifest (``OUT.manifest.json``: inputs with hashes, config, model,
-versions, counts, rejects) is written.  ``resume=True`` continues from the last checkpoint
-of an interrupted run with the same fingerprint, so the output is byte-identical to an
-uninterrupted run, and reports a finished run with an unchanged fingerprint as up to date.
+Whether an article duplicates another is only known once every article is in (a cluster's
+representative is its *earliest* article, which may come later in the input), so the
+parts hold ``duplicate_of: null`` and the final assembly fills it in from the duplicate
+map (arrays of positions and representatives, a few bytes per duplicate).  The output is
+assembled with an atomic rename, the rejects are moved beside it and a manifest
+(``OUT.manifest.json``: inputs with hashes, config, model, versions, counts, rejects) is
+written.  ``resume=True`` continues an interrupted run with the same fingerprint: the
+inputs are read (and deduplicated) again, committed chunks are not scored again, and the
+output is byte-identical to an uninterrupted run; a finished run with an unchanged
+fingerprint is reported as up to date.  Memory does not grow with the input beyond the
+dedup state: readers stream JSONL and CSV, and at most ``2 × workers`` chunks are in
+flight.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
+import os
 import shutil
+import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -176,53 +184,110 @@ def _row_json(row: dict[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False, default=str)
 
 
-def _index_pass(inputs: Sequence[str | Path], cfg: Config, work: Path) -> dict[str, Any]:
-    """Pass 1: rejects file, accepted count and the duplicate map; saved as ``index.json``."""
-    from .dedup import ADD_BATCH, Deduplicator
+def _detector(min_letters: int) -> Callable[[str], Any]:
+    if min_letters == MIN_LETTERS:
+        return detect_language
+    return functools.partial(detect_language, min_letters=min_letters)
 
-    dd = Deduplicator(threshold=cfg.score.near_dup_threshold) if cfg.score.dedup else None
-    codes: dict[str, int] = {}
-    first: list[str] = []
-    n_acc = 0
-    with RowWriter(work / "rejects.jsonl") as rw:
 
-        def on_reject(r: Reject) -> None:
-            codes[r.code] = codes.get(r.code, 0) + 1
-            if len(first) < 5:
-                first.append(r.message())
-            rw.write(r.to_row())
+def _rows(articles: list[Article], model: FramingModel, batch_size: int, min_letters: int) -> list[str]:
+    """Output rows (JSON text, ``duplicate_of`` null) of a chunk of articles."""
+    detect = _detector(min_letters)
+    return [_row_json(s.to_row()) for s in score_articles(articles, model, batch_size=batch_size, detect=detect)]
 
-        batch: list[tuple[str, str, Any]] = []
-        for a in _accepted(inputs, cfg, on_reject):
-            n_acc += 1
-            if dd is not None:
-                batch.append((a.id, a.text, a.published_at))
-                if len(batch) == ADD_BATCH:
-                    dd.add_many(batch)
-                    batch = []
-        if dd is not None:
-            dd.add_many(batch)
-    if dd is not None:
-        pos, rep = dd.resolve_positions()
-        rep_ids, rep_idx = np.unique(rep, return_inverse=True)
-        dupmap = _DupMap(pos, rep_idx.astype(np.int32), [dd.id_at(int(r)) for r in rep_ids])
-        stats = dd.stats
-        del dd
-    else:
-        dupmap, stats = _DupMap.empty(), None
-    index = {
-        "n_accepted": n_acc,
-        "n_rejected": sum(codes.values()),
-        "reject_codes": dict(sorted(codes.items())),
-        "first_rejects": first,
-        "n_duplicates": len(dupmap),
-        "n_exact_duplicates": stats.n_exact if stats else 0,
-        "n_duplicate_clusters": stats.n_clusters if stats else 0,
-        "duplicates": dupmap.to_json(),
-    }
-    write_json_atomic(work / "index.json", index)
-    index["duplicates"] = dupmap
-    return index
+
+# The model of forked scoring workers: set just before the pool forks, inherited by the
+# workers (copy-on-write, nothing pickled), cleared after.
+_WORKER_MODEL: list[FramingModel] = []
+
+
+def _worker_rows(articles: list[Article], batch_size: int, min_letters: int) -> list[str]:
+    return _rows(articles, _WORKER_MODEL[0], batch_size, min_letters)
+
+
+def resolve_workers(requested: int, model: FramingModel) -> int:
+    """Worker processes for scoring: ``requested``, or (0) one per core, up to 8, for models
+    that are cheap per article and single-threaded; 1 (this process) for the others and
+    where processes cannot be forked (not Linux)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods() or not sys.platform.startswith("linux"):
+        return 1
+    if requested:
+        return requested
+    if not getattr(model, "process_parallel", False):
+        return 1
+    return max(1, min(8, len(os.sched_getaffinity(0))))
+
+
+class _ChunkScorer:
+    """Scores chunks in order, in this process (``workers == 1``) or in a process pool that
+    starts with the second chunk (so small inputs never pay for it)."""
+
+    def __init__(self, model: FramingModel, cfg: Config, workers: int) -> None:
+        self.model = model
+        self.batch_size = cfg.score.batch_size
+        self.min_letters = cfg.langid.min_letters
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: deque[Future[list[str]] | list[str]] = deque()
+        self._chunks = 0
+
+    def submit(self, skip: int, articles: list[Article]) -> None:
+        """Queue a chunk; its first ``skip`` articles are committed already (not scored)."""
+        todo = articles[skip:]
+        self._chunks += 1
+        if self.workers > 1 and self._chunks > 1 and todo:
+            if self._pool is None:
+                self._pool = self._fork_pool()
+            self._pending.append(self._pool.submit(_worker_rows, todo, self.batch_size, self.min_letters))
+        else:
+            self._pending.append(_rows(todo, self.model, self.batch_size, self.min_letters) if todo else [])
+
+    def full(self) -> bool:
+        return len(self._pending) >= 2 * max(1, self.workers)
+
+    def _fork_pool(self) -> ProcessPoolExecutor:
+        """A pool of forked workers that inherit the model.  ``fork``, not ``spawn``: a spawned
+        worker re-imports the caller's main module, which breaks scripts without a
+        ``__main__`` guard; the models that run in workers hold no threads that matter
+        (HF tokenizers is told not to use its thread pool in the workers)."""
+        import multiprocessing
+
+        _WORKER_MODEL[:] = [self.model]
+        old = os.environ.get("TOKENIZERS_PARALLELISM")
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"  # set at fork time: no warning, no threads
+        try:
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            for f in [pool.submit(int) for _ in range(self.workers)]:
+                f.result()  # all workers forked now, while the environment is set
+        finally:
+            _WORKER_MODEL.clear()
+            if old is None:
+                os.environ.pop("TOKENIZERS_PARALLELISM", None)
+            else:
+                os.environ["TOKENIZERS_PARALLELISM"] = old
+        return pool
+
+    def ready(self) -> bool:
+        """Whether the oldest queued chunk is finished (to commit it without waiting)."""
+        if not self._pending:
+            return False
+        res = self._pending[0]
+        return isinstance(res, list) or res.done()
+
+    def pop(self) -> list[str]:
+        """The oldest chunk's rows (waits for them)."""
+        res = self._pending.popleft()
+        return res if isinstance(res, list) else res.result()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class _DupMap:
@@ -275,50 +340,50 @@ def _write_part(path: Path, rows: list[str]) -> str:
     return sha256_file(path)
 
 
-def _scoring_pass(
-    inputs: Sequence[str | Path],
-    cfg: Config,
-    model: FramingModel,
-    work: Path,
-    index: dict[str, Any],
-    run_fp: str,
-    on_progress: Callable[[int], None] | None,
-) -> list[dict[str, Any]]:
-    """Pass 2: score from the last checkpoint on; returns the list of committed parts."""
-    ckpt_path = work / "checkpoint.json"
-    ckpt = read_json(ckpt_path) or {}
+def _valid_parts(work: Path, run_fp: str) -> list[dict[str, Any]]:
+    """The committed parts of an interrupted run with this fingerprint that are intact on
+    disk, in order (the first damaged one ends the list)."""
+    ckpt = read_json(work / "checkpoint.json") or {}
     parts: list[dict[str, Any]] = list(ckpt.get("parts", [])) if ckpt.get("fingerprint") == run_fp else []
-    # Keep only the parts that are intact on disk, in order; the first damaged one ends the list.
     good: list[dict[str, Any]] = []
     for p in parts:
         f = work / p["name"]
         if not f.is_file() or sha256_file(f) != p["sha256"]:
             break
         good.append(p)
-    parts = good
+    return good
+
+
+def _score_pass(
+    inputs: Sequence[str | Path],
+    cfg: Config,
+    model: FramingModel,
+    work: Path,
+    run_fp: str,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Ingest, deduplicate and score in one pass; returns the parts and the run's index
+    (counts, rejects, the duplicate map)."""
+    from .dedup import ADD_BATCH, Deduplicator
+
+    parts = _valid_parts(work, run_fp)
     start = sum(p["rows"] for p in parts)
-    n_total = int(index["n_accepted"])
-    if start >= n_total:
-        return parts
+    ckpt_path = work / "checkpoint.json"
     every = cfg.score.checkpoint_every
-    dups = _DupMap.from_index(index)
-    detect: Callable[[str], Any] = detect_language
-    if cfg.langid.min_letters != MIN_LETTERS:
-        detect = functools.partial(detect_language, min_letters=cfg.langid.min_letters)
-    stream = _accepted(inputs, cfg, lambda r: None)
+    dd = Deduplicator(threshold=cfg.score.near_dup_threshold) if cfg.score.dedup else None
+    codes: dict[str, int] = {}
+    first: list[str] = []
+    n_acc = 0
     done = start
     if on_progress is not None and start:
         on_progress(start)
-    pos = sum(1 for _ in islice(stream, start))  # re-read (not re-score) the committed records
-    if pos != start:
-        raise InputError(f"inputs changed during the run: expected at least {start} records, found {pos}")
-    for chunk in _batched(stream, every):
-        rows: list[str] = []
-        for s in score_articles(chunk, model, batch_size=cfg.score.batch_size, detect=detect):
-            dup = dups.get(done)
-            if dup is not None:
-                s = dataclasses.replace(s, duplicate_of=dup)
-            rows.append(_row_json(s.to_row()))
+    scorer = _ChunkScorer(model, cfg, resolve_workers(cfg.score.workers, model))
+
+    def commit(rows: list[str]) -> None:
+        nonlocal done
+        if not rows:
+            return
+        for _ in rows:
             done += 1
             if on_progress is not None:
                 on_progress(done)
@@ -326,12 +391,66 @@ def _scoring_pass(
         digest = _write_part(work / name, rows)
         parts.append({"name": name, "rows": len(rows), "sha256": digest})
         write_json_atomic(ckpt_path, {"fingerprint": run_fp, "rows": done, "parts": parts})
-    if done != n_total:
-        raise InputError(f"inputs changed during the run: the index pass accepted {n_total} records, scoring saw {done}")
-    return parts
+
+    try:
+        with RowWriter(work / "rejects.jsonl") as rw:  # rewritten from the start on resume
+
+            def on_reject(r: Reject) -> None:
+                codes[r.code] = codes.get(r.code, 0) + 1
+                if len(first) < 5:
+                    first.append(r.message())
+                rw.write(r.to_row())
+
+            for chunk in _batched(_accepted(inputs, cfg, on_reject), every):
+                if dd is not None:
+                    for i in range(0, len(chunk), ADD_BATCH):
+                        dd.add_many([(a.id, a.text, a.published_at) for a in chunk[i : i + ADD_BATCH]])
+                skip = min(len(chunk), max(0, start - n_acc))
+                n_acc += len(chunk)
+                if skip == len(chunk):
+                    continue  # committed by the interrupted run
+                scorer.submit(skip, chunk)
+                while scorer.full() or scorer.ready():
+                    commit(scorer.pop())
+            while len(scorer):
+                commit(scorer.pop())
+    finally:
+        scorer.close()
+    if n_acc < start:
+        raise InputError(f"inputs changed during the run: expected at least {start} records, found {n_acc}")
+    if dd is not None:
+        pos, rep = dd.resolve_positions()
+        rep_ids, rep_idx = np.unique(rep, return_inverse=True)
+        dupmap = _DupMap(pos, rep_idx.astype(np.int32), [dd.id_at(int(r)) for r in rep_ids])
+        stats = dd.stats
+    else:
+        dupmap, stats = _DupMap.empty(), None
+    index: dict[str, Any] = {
+        "n_accepted": n_acc,
+        "n_rejected": sum(codes.values()),
+        "reject_codes": dict(sorted(codes.items())),
+        "first_rejects": first,
+        "n_duplicates": len(dupmap),
+        "n_exact_duplicates": stats.n_exact if stats else 0,
+        "n_duplicate_clusters": stats.n_clusters if stats else 0,
+        "duplicates": dupmap,
+    }
+    return parts, index
 
 
-def _assemble(out: Path, work: Path, parts: list[dict[str, Any]]) -> int:
+_NULL_DUP = '"duplicate_of": null'
+
+
+def _assemble(out: Path, work: Path, parts: list[dict[str, Any]], dups: _DupMap) -> int:
+    """Concatenate the parts into ``out``, filling in ``duplicate_of``.
+
+    JSONL rows are copied as they are (the first ``"duplicate_of": null`` of a row is its
+    own key: ``meta`` comes after it and keys inside strings have escaped quotes); other
+    formats are re-read row by row.
+    """
+    fmt = output_format(out)
+    pos, rep, ids = dups.pos.tolist(), dups.rep.tolist(), dups.ids
+    k = 0
     n = 0
     with RowWriter(out, columns=SCORED_COLUMNS) as w:
         for p in parts:
@@ -340,8 +459,19 @@ def _assemble(out: Path, work: Path, parts: list[dict[str, Any]]) -> int:
                 raise InputError(f"{f}: part file changed on disk; run again with --force")
             with f.open(encoding="utf-8") as fh:
                 for line in fh:
-                    w.write(json.loads(line))
+                    dup = None
+                    if k < len(pos) and pos[k] == n:
+                        dup = ids[rep[k]]
+                        k += 1
                     n += 1
+                    if fmt == "jsonl" and (dup is None or _NULL_DUP in line):
+                        if dup is not None:
+                            line = line.replace(_NULL_DUP, '"duplicate_of": ' + _row_json(dup), 1)
+                        w.write_line(line)
+                    else:
+                        row = json.loads(line)
+                        row["duplicate_of"] = dup
+                        w.write(row)
     return n
 
 
@@ -415,7 +545,7 @@ def run_score(
         )
     entries = input_entries(inputs)
     cfg_part = {k: cfg.model_dump(mode="json")[k] for k in ("ingest", "langid", "score")}
-    cfg_part["score"] = {k: v for k, v in cfg_part["score"].items() if k not in ("device", "threads")}
+    cfg_part["score"] = {k: v for k, v in cfg_part["score"].items() if k not in ("device", "threads", "workers")}
     model_info = model_entry(model, model_dir)
     run_fp = fingerprint(entries, cfg_part, model_info, fmt)
     if resume and any(e["sha256"] is None for e in entries):
@@ -461,9 +591,8 @@ def run_score(
         run_info = {"fingerprint": run_fp, "started_at": started}
         write_json_atomic(work / "run.json", run_info)
 
-    index = read_json(work / "index.json")
-    if index is None:
-        index = _index_pass(inputs, cfg, work)
+    resumed = sum(p["rows"] for p in _valid_parts(work, run_fp))
+    parts, index = _score_pass(inputs, cfg, model, work, run_fp, on_progress)
     summary = _summary_from(index, out, rej_path, 0)
     if index["n_accepted"] == 0:
         if (work / "rejects.jsonl").exists():
@@ -473,10 +602,8 @@ def run_score(
             f"no record could be used ({summary.n_rejected} rejected; see {rej_path})"
             + (f": first: {summary.first_rejects[0]}" if summary.first_rejects else "")
         )
-    ckpt = read_json(work / "checkpoint.json")
-    summary.resumed_from = int(ckpt.get("rows", 0)) if ckpt and ckpt.get("fingerprint") == run_fp else 0
-    parts = _scoring_pass(inputs, cfg, model, work, index, run_fp, on_progress)
-    summary.n_scored = _assemble(out, work, parts)
+    summary.resumed_from = resumed
+    summary.n_scored = _assemble(out, work, parts, index["duplicates"])
     if (work / "rejects.jsonl").exists():
         _move_file(work / "rejects.jsonl", rej_path)
     manifest = {

@@ -78,12 +78,25 @@ class Article:
     encoding: str | None = None
     date_flag: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled (to scoring worker processes) with ``meta`` as a plain dict, frozen again
+        return _article_from_fields, (
+            self.id, self.text, self.title, self.published_at, self.published_raw, self.source, self.url,
+            dict(self.meta), self.origin, self.encoding, self.date_flag,
+        )
+
     @property
     def full_text(self) -> str:
         """Title and body joined the way models read them."""
         if self.title and not self.text.startswith(self.title):
             return f"{self.title}\n\n{self.text}"
         return self.text
+
+
+def _article_from_fields(*fields: Any) -> Article:
+    a = Article(*fields)
+    object.__setattr__(a, "meta", frozen_meta(a.meta))
+    return a
 
 
 @dataclass(frozen=True, slots=True)

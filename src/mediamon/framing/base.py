@@ -94,6 +94,10 @@ class FramingModel(ABC):
     """
 
     kind: ClassVar[str] = ""
+    #: Whether ``score`` may run this model in worker processes (one per core): true for
+    #: models that are cheap per article and single-threaded; false for models whose matrix
+    #: products use every core already (a pool would only add copies of the weights).
+    process_parallel: ClassVar[bool] = False
     registry: ClassVar[dict[str, type[FramingModel]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -470,6 +470,7 @@ class StaticFramingModel(FramingModel):
     """
 
     kind = "static"
+    process_parallel = True  # cheap, single-threaded: scored in worker processes
 
     def __init__(
         self,

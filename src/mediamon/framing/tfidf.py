@@ -98,6 +98,7 @@ class TfidfFramingModel(FramingModel):
     """
 
     kind = "tfidf"
+    process_parallel = True  # cheap, single-threaded: scored in worker processes
 
     def __init__(
         self,
