@@ -27,8 +27,9 @@ Commands::
     python benchmarks/speed.py budget --n 192 --budgets none,256,512,1024,2048
     python benchmarks/speed.py cores --procs 1,2
 
-``cores`` says what "2 cores" are worth: a pure-Python loop in 1, 2, ... concurrent processes,
-and the total throughput against one (on this machine two processes each run at ~58 %).
+``cores`` says what the cores are worth right now: a pure-Python loop in 1, 2, ... concurrent
+processes, and their total throughput against one (on a shared virtual machine this varies
+from run to run; run it next to any multi-process figure).
 
 ``compare`` prints articles/s, peak RSS and the ratio of every configuration to the first.
 """
