@@ -25,3 +25,18 @@ def test_training_thresholds_maximise_f1() -> None:
     th = choose_thresholds(p, y)
     assert 0.1 < th["diplomacy"] <= 0.3
     assert th["security"] == 0.5  # absent topic keeps the default
+
+
+def test_training_quantize_is_an_e5_option_without_finetuning() -> None:
+    import pytest
+
+    from mediamon.config import TrainConfig
+    from mediamon.errors import UsageError
+    from mediamon.framing.e5 import E5FramingModel
+    from mediamon.training import make_model, train
+
+    for cfg in (TrainConfig(kind="tfidf", quantize="int8"), TrainConfig(kind="e5", quantize="int8", finetune_epochs=1)):
+        with pytest.raises(UsageError, match="quantize"):
+            train([], cfg)
+    m = make_model(TrainConfig(kind="e5", quantize="int8"))
+    assert isinstance(m, E5FramingModel) and m.quantize == "int8"

@@ -88,6 +88,7 @@ class TrainConfig(_Section):
     max_length: int = Field(default=512, ge=16)
     input_mode: Literal["full", "title_lead"] = "full"
     long_text: Literal["windows", "truncate"] = "windows"
+    quantize: Literal["none", "int8"] = "none"
     finetune_epochs: int = Field(default=0, ge=0)
     finetune_lr: float = Field(default=1e-3, gt=0.0)
     finetune_batch_size: int = Field(default=16, ge=1)

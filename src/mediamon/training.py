@@ -47,7 +47,7 @@ def make_model(config: TrainConfig) -> FramingModel:
             encoder=config.encoder, max_length=config.max_length, input_mode=config.input_mode,
             long_text=config.long_text, seed=config.seed, topic_C=config.topic_C,
             topic_lexical=config.topic_lexical, word_ngrams=config.word_ngrams,
-            char_ngrams=config.char_ngrams, max_features=config.max_features,
+            char_ngrams=config.char_ngrams, max_features=config.max_features, quantize=config.quantize,
         )
     if config.kind == "static":
         from .framing.static import StaticFramingModel
@@ -144,10 +144,13 @@ def train(
         progress: Called with short status lines.
 
     Raises:
-        UsageError: too few examples, or a stance with fewer examples than folds.
+        UsageError: too few examples, or a stance with fewer examples than folds; ``quantize``
+            on a model kind other than e5 or with fine-tuning.
     """
     cfg = config or TrainConfig()
     say = progress or (lambda _m: None)
+    if cfg.quantize != "none" and (cfg.kind != "e5" or cfg.finetune_epochs > 0):
+        raise UsageError("train.quantize is an e5 option, and fine-tuning needs the float32 encoder")
     if cfg.kind == "e5" and cfg.finetune_epochs > 0:
         return _train_finetuned(list(examples), cfg, list(validation) if validation is not None else None, say)
     exs = list(examples)
