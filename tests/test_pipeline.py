@@ -136,3 +136,34 @@ def test_pipeline_workers_and_formats_give_the_same_rows(tiny_model_dir: Path, t
     with (tmp_path / "o1.csv").open(encoding="utf-8-sig") as fh:
         crows = list(csv.DictReader(fh))
     assert crows[7]["duplicate_of"] == "x30" and crows[8]["duplicate_of"] == ""
+
+
+def _die_rows(articles: list, batch_size: int, min_letters: int) -> list:  # a worker that dies
+    import os
+
+    os._exit(1)
+
+
+def test_pipeline_dead_worker_is_a_clear_resumable_error(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mediamon import pipeline
+    from mediamon.config import Config, ScoreConfig
+    from mediamon.errors import ScoringWorkerError
+    from mediamon.pipeline import work_dir_for
+
+    if pipeline.resolve_workers(2, load_model(tiny_model_dir)) < 2:
+        pytest.skip("no forked workers on this platform")
+    p = tmp_path / "in.jsonl"
+    p.write_text("".join(json.dumps({"id": f"x{i}", "text": f"Article {i} about trade, number {i * 7}."}) + "\n" for i in range(30)))
+    cfg = Config(score=ScoreConfig(checkpoint_every=10, batch_size=4, workers=2))
+    out = tmp_path / "o.jsonl"
+    monkeypatch.setattr(pipeline, "_worker_rows", _die_rows)  # the forked workers inherit it
+    with pytest.raises(ScoringWorkerError, match="worker process died.*--resume"):
+        run_score([p], out, model=load_model(tiny_model_dir), config=cfg)
+    assert not out.exists() and json.loads((work_dir_for(out) / "checkpoint.json").read_text())["rows"] == 10
+    monkeypatch.undo()
+    s = run_score([p], out, model=load_model(tiny_model_dir), config=cfg, resume=True)
+    clean = tmp_path / "clean.jsonl"
+    run_score([p], clean, model=load_model(tiny_model_dir), config=Config(score=ScoreConfig(checkpoint_every=10, batch_size=4, workers=1)))
+    assert s.resumed_from == 10 and out.read_bytes() == clean.read_bytes()

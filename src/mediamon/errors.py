@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "NothingProcessedError",
+    "ScoringWorkerError",
 ]
 
 
@@ -51,6 +52,13 @@ class InputError(MediamonError):
 
     code = "input"
     exit_code = 3
+
+
+class ScoringWorkerError(MediamonError):
+    """A scoring worker process died (killed, out of memory); the run can be resumed."""
+
+    code = "worker_died"
+    exit_code = 2
 
 
 class ModelError(MediamonError):

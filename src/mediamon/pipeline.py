@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config
-from .errors import InputError, NothingProcessedError, UsageError
+from .errors import InputError, NothingProcessedError, ScoringWorkerError, UsageError
 from .framing.base import FramingModel
 from .ingest import iter_articles
 from .langid import detect_language
@@ -277,9 +277,24 @@ class _ChunkScorer:
         return isinstance(res, list) or res.done()
 
     def pop(self) -> list[str]:
-        """The oldest chunk's rows (waits for them)."""
+        """The oldest chunk's rows (waits for them).
+
+        Raises:
+            ScoringWorkerError: a worker process died (killed, out of memory); the parts
+                committed so far stay valid for ``--resume``.
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
         res = self._pending.popleft()
-        return res if isinstance(res, list) else res.result()
+        if isinstance(res, list):
+            return res
+        try:
+            return res.result()
+        except BrokenProcessPool as e:
+            raise ScoringWorkerError(
+                f"a scoring worker process died ({e}); run again with --resume to continue from the last "
+                "checkpoint, with --set score.workers=1 to score in one process"
+            ) from None
 
     def __len__(self) -> int:
         return len(self._pending)
