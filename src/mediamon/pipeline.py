@@ -66,7 +66,15 @@ from .manifest import (
 from .outputs import RowWriter, atomic_path, output_format
 from .records import STANCES, TOPICS, Article, Reject, ScoredArticle
 
-__all__ = ["score_articles", "run_score", "ScoreSummary", "SCORED_COLUMNS", "work_dir_for", "default_rejects_path"]
+__all__ = [
+    "score_articles",
+    "run_score",
+    "resolve_workers",
+    "ScoreSummary",
+    "SCORED_COLUMNS",
+    "work_dir_for",
+    "default_rejects_path",
+]
 
 #: Stable column order of scored output (CSV header, Parquet schema).
 SCORED_COLUMNS: list[str] = [
