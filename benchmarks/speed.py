@@ -225,15 +225,11 @@ def run_stages(data: Path, spec: str) -> dict[str, Any]:
     for t in texts:
         detect_language(t)
     res["langid"] = time.perf_counter() - t0
-    from mediamon.dedup import (
-        ADD_BATCH,
-        Deduplicator,  # what run_score feeds every article to, in batches
-    )
+    from mediamon.dedup import Deduplicator  # what run_score feeds every article to
 
     dd = Deduplicator()
     t0 = time.perf_counter()
-    for i in range(0, len(arts), ADD_BATCH):
-        dd.add_many([(a.id, a.text, a.published_at) for a in arts[i : i + ADD_BATCH]])
+    dd.add_many((a.id, a.text, a.published_at) for a in arts)
     res["dedup"] = time.perf_counter() - t0
     del dd
     if hasattr(m, "static_") and m.static_ is not None:

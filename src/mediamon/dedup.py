@@ -42,6 +42,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 import numpy as np
 
@@ -81,8 +82,8 @@ def shingles(tokens: list[str], k: int) -> list[str]:
 
 
 _SIG_BLOCK = 4096  # signatures per storage block
-#: Articles per :meth:`Deduplicator.add_many` call in this package (signatures are computed a
-#: batch at a time: ~60 µs per article at 256, ~220 µs one by one).
+#: Articles whose signatures :meth:`Deduplicator.add_many` computes together (~60 µs per
+#: article at 256, ~220 µs one by one).
 ADD_BATCH = 256
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -351,15 +352,16 @@ class IdSet:
     def __len__(self) -> int:
         return len(self._strings)
 
+    def _has(self, s: str, h: int) -> bool:
+        return any(self._strings[j] == s for j in self._index.lookup(0, h))
+
     def __contains__(self, s: object) -> bool:
-        if not isinstance(s, str):
-            return False
-        return any(self._strings[j] == s for j in self._index.lookup(0, _hash64(s)))
+        return isinstance(s, str) and self._has(s, _hash64(s))
 
     def add(self, s: str) -> bool:
         """Add ``s``; ``False`` (and no effect) when it is a member already."""
         h = _hash64(s)
-        if any(self._strings[j] == s for j in self._index.lookup(0, h)):
+        if self._has(s, h):
             return False
         self._index.add(np.array([h], dtype=np.uint64), len(self._strings))
         self._strings.append(s)
@@ -434,8 +436,9 @@ class Deduplicator:
         self._sig_blocks: list[np.ndarray] = []
         self._n_sigs = 0
         self._sig_of = array("q")
-        # LSH bands: a uint32 hash of each band of an indexed signature -> its row; a hash
-        # hit is checked against the signature itself, so candidates are exact band matches.
+        # LSH bands: a uint32 hash of each band of an indexed signature -> its article; every
+        # article found under one of a new article's band hashes is verified on the whole
+        # signature.
         self._bands = _KeyIndex(self.bands, np.uint32)
         self._band_mix = rng.randint(1, 2**62, size=self.rows, dtype=np.int64).astype(np.uint64) | np.uint64(1)
 
@@ -535,12 +538,6 @@ class Deduplicator:
         row = self._sig_of[i]
         return self._sig_blocks[row // _SIG_BLOCK][row % _SIG_BLOCK]
 
-    def _sig(self, i: int) -> np.ndarray | None:
-        row = self._sig_of[i]
-        if row < 0:
-            return None
-        return self._sig_blocks[row // _SIG_BLOCK][row % _SIG_BLOCK]
-
     def _store_sig(self, i: int, sig: np.ndarray) -> None:
         row = self._n_sigs
         if row % _SIG_BLOCK == 0:
@@ -553,16 +550,18 @@ class Deduplicator:
         """Add the next article (input order); clusters grow as it goes."""
         self.add_many([(article_id, text, published_at)])
 
-    def add_many(self, articles: list[tuple[str, str, datetime | None]]) -> None:
+    def add_many(self, articles: Iterable[tuple[str, str, datetime | None]]) -> None:
         """Add the next articles, ``(id, body, published_at)`` each, in input order.
 
-        Same result as :meth:`add` one by one; the signatures are computed for the whole
-        batch at once, which is several times cheaper per article.
+        Same result as :meth:`add` one by one; signatures are computed ``ADD_BATCH``
+        articles at a time, which is several times cheaper per article.
         """
-        fps, sigs, has = self.signatures([t for _, t, _ in articles])
-        bands = self._band_hashes(sigs)
-        for k, ((article_id, _, published_at), fp) in enumerate(zip(articles, fps, strict=True)):
-            self._add_signed(article_id, published_at, fp, sigs[k] if has[k] else None, bands[k])
+        it = iter(articles)
+        while batch := list(islice(it, ADD_BATCH)):
+            fps, sigs, has = self.signatures([t for _, t, _ in batch])
+            bands = self._band_hashes(sigs)
+            for k, ((article_id, _, published_at), fp) in enumerate(zip(batch, fps, strict=True)):
+                self._add_signed(article_id, published_at, fp, sigs[k] if has[k] else None, bands[k])
 
     def _add_signed(
         self, article_id: str, published_at: datetime | None, fp: bytes, sig: np.ndarray | None, hashes: np.ndarray
@@ -659,12 +658,6 @@ def find_duplicates(
         **kwargs: Passed to :class:`Deduplicator` (``num_perm``, ``shingle_size``, ``min_tokens``).
     """
     d = Deduplicator(threshold=threshold, **kwargs)
-    batch: list[tuple[str, str, datetime | None]] = []
-    for a in articles:
-        batch.append((a.id, a.text, a.published_at))
-        if len(batch) == ADD_BATCH:
-            d.add_many(batch)
-            batch = []
-    d.add_many(batch)
+    d.add_many((a.id, a.text, a.published_at) for a in articles)
     dup = d.resolve()
     return [dup.get(i) for i in range(len(d))], d.stats

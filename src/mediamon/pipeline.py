@@ -387,7 +387,7 @@ def _score_pass(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Ingest, deduplicate and score in one pass; returns the parts and the run's index
     (counts, rejects, the duplicate map)."""
-    from .dedup import ADD_BATCH, Deduplicator
+    from .dedup import Deduplicator
 
     parts = _valid_parts(work, run_fp)
     start = sum(p["rows"] for p in parts)
@@ -426,8 +426,7 @@ def _score_pass(
 
             for chunk in _batched(_accepted(inputs, cfg, on_reject), every):
                 if dd is not None:
-                    for i in range(0, len(chunk), ADD_BATCH):
-                        dd.add_many([(a.id, a.text, a.published_at) for a in chunk[i : i + ADD_BATCH]])
+                    dd.add_many((a.id, a.text, a.published_at) for a in chunk)
                 skip = min(len(chunk), max(0, start - n_acc))
                 n_acc += len(chunk)
                 if skip == len(chunk):
