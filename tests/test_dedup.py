@@ -168,16 +168,6 @@ def test_dedup_state_is_compact_and_matches_across_index_merges() -> None:
     assert grown / len(originals) < 1000, grown
 
 
-def test_dupmap_reads_old_and_new_index_format() -> None:
-    from mediamon.pipeline import _DupMap
-
-    old = _DupMap.from_index({"duplicate_of": {"3": "a", "10": "b", "4": "a"}})
-    new = _DupMap.from_index({"duplicates": old.to_json()})
-    for m in (old, new):
-        assert [m.get(i) for i in range(12)] == [None, None, None, "a", "a", None, None, None, None, None, "b", None]
-        assert len(m) == 3
-
-
 def _edited_pairs(n: int, seed: int) -> list[tuple[str, str]]:
     import random
 

@@ -326,33 +326,8 @@ class _DupMap:
     def empty(cls) -> _DupMap:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), [])
 
-    @classmethod
-    def from_index(cls, index: dict[str, Any]) -> _DupMap:
-        """From ``index.json``: the array form, or the ``{position: id}`` map of older runs."""
-        d = index.get("duplicates")
-        if isinstance(d, _DupMap):
-            return d
-        if isinstance(d, dict):
-            return cls(np.array(d["positions"], dtype=np.int64), np.array(d["reps"], dtype=np.int32), list(d["ids"]))
-        old: dict[str, str] = index.get("duplicate_of") or {}
-        items = sorted((int(k), v) for k, v in old.items())
-        ids = sorted(set(old.values()))
-        where = {v: i for i, v in enumerate(ids)}
-        return cls(
-            np.array([k for k, _ in items], dtype=np.int64), np.array([where[v] for _, v in items], dtype=np.int32), ids
-        )
-
     def __len__(self) -> int:
         return len(self.pos)
-
-    def get(self, i: int) -> str | None:
-        k = int(np.searchsorted(self.pos, i))
-        if k < len(self.pos) and self.pos[k] == i:
-            return self.ids[int(self.rep[k])]
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"positions": self.pos.tolist(), "reps": self.rep.tolist(), "ids": self.ids}
 
 
 def _write_part(path: Path, rows: list[str]) -> str:
@@ -386,7 +361,7 @@ def _score_pass(
     on_progress: Callable[[int], None] | None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Ingest, deduplicate and score in one pass; returns the parts and the run's index
-    (counts, rejects, the duplicate map)."""
+    (counts, rejects, the duplicate map, the rows taken over from an interrupted run)."""
     from .dedup import Deduplicator
 
     parts = _valid_parts(work, run_fp)
@@ -456,6 +431,7 @@ def _score_pass(
         "n_exact_duplicates": stats.n_exact if stats else 0,
         "n_duplicate_clusters": stats.n_clusters if stats else 0,
         "duplicates": dupmap,
+        "resumed_from": start,
     }
     return parts, index
 
@@ -613,7 +589,6 @@ def run_score(
         run_info = {"fingerprint": run_fp, "started_at": started}
         write_json_atomic(work / "run.json", run_info)
 
-    resumed = sum(p["rows"] for p in _valid_parts(work, run_fp))
     parts, index = _score_pass(inputs, cfg, model, work, run_fp, on_progress)
     summary = _summary_from(index, out, rej_path, 0)
     if index["n_accepted"] == 0:
@@ -624,7 +599,7 @@ def run_score(
             f"no record could be used ({summary.n_rejected} rejected; see {rej_path})"
             + (f": first: {summary.first_rejects[0]}" if summary.first_rejects else "")
         )
-    summary.resumed_from = resumed
+    summary.resumed_from = index["resumed_from"]
     summary.n_scored = _assemble(out, work, parts, index["duplicates"])
     if (work / "rejects.jsonl").exists():
         _move_file(work / "rejects.jsonl", rej_path)
