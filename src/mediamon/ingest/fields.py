@@ -60,13 +60,9 @@ def stable_id(*, url: str | None, title: str | None, text: str) -> str:
     return prefix + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 
 
-def _pick(
-    fields: Mapping[str, Any], names: tuple[str, ...], lower: Mapping[str, str] | None = None
-) -> tuple[str | None, Any]:
+def _pick(fields: Mapping[str, Any], names: tuple[str, ...], lower: Mapping[str, str]) -> tuple[str | None, Any]:
     """The first alias present with a value: ``(key, value)``; ``lower`` maps lower-cased
     keys to keys (computed once per record by the caller)."""
-    if lower is None:
-        lower = {k.lower(): k for k in fields}
     for n in names:
         key = lower.get(n.lower())
         if key is not None:
@@ -137,7 +133,7 @@ def build_article(rec: RawRecord, config: IngestConfig) -> Article | Reject:
         text = text[: config.max_text_chars]
     if len(text.strip()) < max(config.min_text_chars, 1):
         return reject("empty_text", "text is empty after normalisation", text_key)
-    _, title_v = _pick(f, ALIASES["title"], lower)
+    title_key, title_v = _pick(f, ALIASES["title"], lower)
     if title_v is None:
         title_v = page_title
     title = None
@@ -146,9 +142,9 @@ def build_article(rec: RawRecord, config: IngestConfig) -> Article | Reject:
         if (t_html := html_body(title_s)) is not None:
             title_s = t_html[0]
         title = normalize_text(title_s).replace("\n", " ").strip() or None
-    _, url_v = _pick(f, ALIASES["url"], lower)
+    url_key, url_v = _pick(f, ALIASES["url"], lower)
     url = _as_text(url_v).strip() if url_v is not None else None
-    _, src_v = _pick(f, ALIASES["source"], lower)
+    src_key, src_v = _pick(f, ALIASES["source"], lower)
     source = _as_text(src_v).strip() if src_v is not None else None
     if not source and url:
         source = urlsplit(url).netloc.lower() or None
@@ -170,9 +166,9 @@ def build_article(rec: RawRecord, config: IngestConfig) -> Article | Reject:
     elif config.require_dates:
         return reject("missing_date", "no date (looked for published_at, date, published, pubDate, datetime)", "published_at")
 
-    _, id_v = _pick(f, ALIASES["id"], lower)
+    id_key, id_v = _pick(f, ALIASES["id"], lower)
     art_id = _as_text(id_v).strip() if id_v is not None else stable_id(url=url, title=title, text=text)
-    used = {k for k in (text_key, date_key, *(_pick(f, ALIASES[n], lower)[0] for n in ("title", "url", "source", "id"))) if k}
+    used = {k for k in (text_key, date_key, title_key, url_key, src_key, id_key) if k}
     meta = {k: v for k, v in f.items() if k not in used}
     return Article(
         id=art_id,
