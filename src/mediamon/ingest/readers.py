@@ -172,15 +172,7 @@ def _iter_jsonl_bytes(name: str, data: bytes, min_confidence: float) -> Iterator
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         lines = data.split(b"\n")
-        utf8_multibyte = 0
-        for ln in lines:
-            if max(ln, default=0) >= 0x80:
-                try:
-                    ln.decode("utf-8")
-                    utf8_multibyte += 1
-                except UnicodeDecodeError:
-                    pass
-        if utf8_multibyte == 0 or b"\x00" in data[:4096]:  # legacy single-byte or UTF-16/32: whole file
+        if not _has_utf8_line(lines) or b"\x00" in data[:4096]:  # legacy single-byte or UTF-16/32: whole file
             dec = _decode_file(name, data, min_confidence)
             if isinstance(dec, Reject):
                 yield dec
@@ -236,15 +228,20 @@ def _jsonl_encoding(sample: bytes) -> str | None:
         sample.decode("utf-8-sig")
         return "utf-8"
     except UnicodeDecodeError:
-        pass
-    for ln in sample.split(b"\n"):
+        return "utf-8" if _has_utf8_line(sample.split(b"\n")) else None
+
+
+def _has_utf8_line(lines: list[bytes]) -> bool:
+    """Whether some line has non-ASCII bytes that decode as UTF-8 (a UTF-8 file with broken
+    lines, not a legacy single-byte one)."""
+    for ln in lines:
         if not ln.isascii():
             try:
                 ln.decode("utf-8")
-                return "utf-8"
+                return True
             except UnicodeDecodeError:
                 pass
-    return None
+    return False
 
 
 def _iter_jsonl_file(name: str, fh: BinaryIO, min_confidence: float) -> Iterator[Item]:
