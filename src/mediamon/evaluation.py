@@ -122,12 +122,13 @@ def compute_metrics(
         for lang in sorted(set(la.tolist())):
             m = la == lang
             blk = _stance_block(y_stance[m], pred[m])
+            _, rel_f1, topic_f1 = _headline(y_stance[m], y_topics[m], pred[m], topic_pred[m])
             per[lang] = {
                 "n": blk["n"],
                 "stance_macro_f1": blk["macro_f1"],
                 "stance_accuracy": blk["accuracy"],
-                "relevance_f1": float(f1_score(rel_true[m], rel_pred[m], pos_label=1, zero_division=0)),
-                "topic_micro_f1": float(f1_score(y_topics[m], topic_pred[m], average="micro", zero_division=0)),
+                "relevance_f1": float(rel_f1),
+                "topic_micro_f1": float(topic_f1),
                 "confusion": blk["confusion"]["rows_true_cols_pred"],
             }
         out["per_language"] = per
